@@ -1,0 +1,158 @@
+/*
+** snt.h — the sentiment inference core: a BERT WordPiece tokenizer and a
+** DistilBERT/BERT sequence classifier on the CPU. No SQLite in here; this is
+** the only header ext/ includes.
+**
+**   text ─► snt_tokenize ─► ids ─► snt_forward ─► logits
+**
+** Conventions
+**   - Functions that can fail return an int code (SNT_OK = 0) or NULL, and
+**     fill the caller's snt_error (which may be NULL) with a message that
+**     names the cause (and the path or tensor, where there is one).
+**   - Nothing in core/ aborts, exits or asserts on input.
+**   - Objects come in _new/_open … _free pairs; _free(NULL) is a no-op.
+**   - A loaded snt_model (and its snt_vocab) is read-only after open: any
+**     number of threads may use one at once, each with its own snt_state.
+*/
+#ifndef SNT_H
+#define SNT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+enum {
+  SNT_OK = 0,
+  SNT_ERR_NOMEM,        /* an allocation failed */
+  SNT_ERR_IO,           /* a file could not be opened, read or mapped */
+  SNT_ERR_FORMAT,       /* a file is malformed (JSON, safetensors, vocab) */
+  SNT_ERR_UNSUPPORTED,  /* well-formed but not something we run */
+  SNT_ERR_SHAPE,        /* a tensor is missing or has the wrong shape/dtype */
+  SNT_ERR_ARG,          /* bad argument from the caller */
+  SNT_ERR_TOO_BIG       /* input over a documented limit */
+};
+
+typedef struct snt_error {
+  int code;
+  char msg[1024];
+} snt_error;
+
+/* ---- vocabulary + tokenizer (core/vocab.c, core/wordpiece.c) ----------- */
+
+typedef struct snt_vocab snt_vocab;
+
+/* vocab.txt: one piece per line, line number = id. */
+snt_vocab *snt_vocab_load(const char *path, snt_error *err);
+snt_vocab *snt_vocab_parse_txt(const char *buf, size_t n, snt_error *err);
+/* tokenizer.json: the WordPiece vocabulary in model.vocab. */
+snt_vocab *snt_vocab_load_tokenizer_json(const char *path, snt_error *err);
+snt_vocab *snt_vocab_parse_tokenizer_json(const char *buf, size_t n,
+                                          snt_error *err);
+void snt_vocab_free(snt_vocab *v);
+
+int snt_vocab_size(const snt_vocab *v);
+/* The piece of id as a NUL-terminated string; NULL when id is out of range. */
+const char *snt_vocab_piece(const snt_vocab *v, int id);
+/* The id of piece[0..n); -1 when absent. */
+int snt_vocab_id(const snt_vocab *v, const char *piece, size_t n);
+
+/* One token the model sees. start/end are byte offsets [start, end) into the
+** text given to snt_tokenize; both -1 for [CLS] and [SEP]. */
+typedef struct snt_token {
+  int32_t id;
+  int64_t start, end;
+} snt_token;
+
+/* A growable token list, reused across calls. Zero-initialise it; free its
+** storage with snt_tokens_free. */
+typedef struct snt_tokens {
+  snt_token *tok;
+  int n;          /* tokens in tok, [CLS] and [SEP] included */
+  int cap;
+  int truncated;  /* 1 when pieces were dropped to fit max_len */
+} snt_tokens;
+
+/* Tokenize text[0..n) the way HuggingFace's bert-base-uncased tokenizer does
+** (BertNormalizer lowercase + strip accents, BertPreTokenizer, WordPiece,
+** [CLS] … [SEP]). text may hold any bytes, NULs included; invalid UTF-8 is
+** handled as documented in wordpiece.c, never read past n.
+** max_len counts [CLS] and [SEP] (so max_len 512 keeps the first 510
+** pieces); 0 means no limit. Replaces out's contents. */
+int snt_tokenize(const snt_vocab *v, const char *text, size_t n, int max_len,
+                 snt_tokens *out, snt_error *err);
+void snt_tokens_free(snt_tokens *t);
+
+/* ---- model configuration (core/config.c) ------------------------------- */
+
+enum { SNT_ARCH_DISTILBERT = 1, SNT_ARCH_BERT = 2 };
+enum { SNT_ACT_GELU = 1, SNT_ACT_RELU = 2 };
+
+typedef struct snt_config {
+  int arch;             /* SNT_ARCH_* from model_type */
+  int vocab_size;
+  int dim;              /* D: hidden size */
+  int n_layers;         /* L */
+  int n_heads;          /* H; D % H == 0 */
+  int ffn_dim;          /* F: hidden_dim / intermediate_size */
+  int max_pos;          /* max_position_embeddings */
+  int type_vocab_size;  /* BERT token types; 0 for DistilBERT */
+  int act;              /* SNT_ACT_* */
+  float ln_eps;         /* 1e-12 for DistilBERT */
+  int pad_id;
+  int n_labels;         /* C */
+  char **labels;        /* C names, id2label order; LABEL_i when absent */
+} snt_config;
+
+/* Parse a HuggingFace config.json. Fills cfg (free with snt_config_free). */
+int snt_config_parse(const char *json, size_t n, snt_config *cfg,
+                     snt_error *err);
+void snt_config_free(snt_config *cfg);
+
+/* ---- model (core/safetensors.c, core/model.c, core/ops.c) -------------- */
+
+typedef struct snt_model snt_model;
+
+/* Open a HuggingFace model folder: config.json, vocab.txt (else
+** tokenizer.json), model.safetensors (memory-mapped; F32 used in place, F16
+** and BF16 converted). Every tensor is validated against the config. */
+snt_model *snt_model_open(const char *dir, snt_error *err);
+
+/* The same from memory (the embedded default model). The buffers must outlive
+** the model; F32 tensors are used in place (safetensors must be 4-aligned). */
+snt_model *snt_model_open_memory(const char *config_json, size_t config_len,
+                                 const char *vocab_txt, size_t vocab_len,
+                                 const void *safetensors, size_t st_len,
+                                 snt_error *err);
+void snt_model_free(snt_model *m);
+
+const snt_config *snt_model_config(const snt_model *m);
+const snt_vocab *snt_model_vocab(const snt_model *m);
+/* Longest input in tokens ([CLS] and [SEP] included): max_position_embeddings. */
+int snt_model_max_len(const snt_model *m);
+
+/* Per-call scratch. One state serves one thread at a time. Sized for batches
+** of up to max_tokens tokens in all (at least snt_model_max_len). */
+typedef struct snt_state snt_state;
+snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err);
+void snt_state_free(snt_state *s);
+
+/* Logits of one sequence ids[0..n) (1 ≤ n ≤ max_len): logits is (C). */
+int snt_forward(const snt_model *m, snt_state *s, const int32_t *ids, int n,
+                float *logits, snt_error *err);
+
+/* Many sequences at once, packed: sequence i is ids[off[i] .. off[i+1]),
+** off has n_seq + 1 entries, off[n_seq] ≤ the state's max_tokens.
+** logits is (n_seq, C). Gives the same logits as snt_forward one by one. */
+int snt_forward_batch(const snt_model *m, snt_state *s, int n_seq,
+                      const int32_t *ids, const int *off, float *logits,
+                      snt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

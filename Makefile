@@ -81,3 +81,7 @@ deps:
 
 clean:
 	rm -rf build sentiment.so
+
+# Each part of the project adds its own developer targets (fuzz, bench, train…)
+# in a fragment of its own.
+-include $(sort $(wildcard mk/*.mk))

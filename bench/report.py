@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""bench/report.py — the table bench/run.sh prints, from its results file.
+
+    python3 bench/report.py build/bench/results.jsonl
+
+Each line of the results file is one JSON object from an engine run:
+engine, model, threads, reviews, tokens (real, no padding), seconds, and
+optionally logits (a file with one row of logits per review, in id order).
+Medians are taken over repeated runs of the same (model, engine, threads).
+The "vs sentiment" column is the engine's tokens/s divided by
+sentiment_scan's at the same thread count; "max |Δlogit|" compares each
+engine's logits with sentiment_scan's (same weights, same ids: it should be
+about 1e-5, showing every engine computed the same thing).
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+
+def read_logits(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append([float(x) for x in line.replace('[', ' ').replace(']', ' ')
+                             .replace(',', ' ').split()])
+    return rows
+
+
+def max_diff(a, b):
+    if not a or not b or len(a) != len(b):
+        return None
+    return max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+
+
+def main():
+    runs = defaultdict(list)
+    sgemm = {}
+    order = []
+    with open(sys.argv[1]) as f:
+        for line in f:
+            r = json.loads(line)
+            if r.get('engine') == 'sgemm':
+                sgemm = r
+                continue
+            key = (r['model'], r['engine'], r['threads'])
+            if key not in runs:
+                order.append(key)
+            runs[key].append(r)
+
+    def med(key):
+        rs = runs[key]
+        sec = statistics.median(r['seconds'] for r in rs)
+        return rs[0], sec
+
+    models = []
+    for k in order:
+        if k[0] not in models:
+            models.append(k[0])
+    for model in models:
+        keys = [k for k in order if k[0] == model]
+        first = runs[keys[0]][0]
+        print(f"\n### {model}: {first['reviews']} IMDb reviews, {first['tokens']:,} real tokens"
+              f" (≤ {first.get('max_len', 512)} each)\n")
+        print('| engine | threads | reviews/s | tokens/s | vs sentiment | max \\|Δlogit\\| |')
+        print('|---|---|---|---|---|---|')
+        ref_logits = {}
+        for k in keys:
+            if k[1] == 'sentiment_scan' and runs[k][0].get('logits'):
+                ref_logits[k[2]] = read_logits(runs[k][0]['logits'])
+        for k in keys:
+            r, sec = med(k)
+            tps = r['tokens'] / sec
+            base = runs.get((model, 'sentiment_scan', k[2]))
+            ratio = ''
+            if base:
+                _, bsec = med((model, 'sentiment_scan', k[2]))
+                ratio = f"{(r['tokens'] / sec) / (base[0]['tokens'] / bsec):.2f}×"
+            diff = ''
+            ref = ref_logits.get(k[2]) or next(iter(ref_logits.values()), None)
+            if r.get('logits') and ref is not None and k[1] != 'sentiment_scan':
+                d = max_diff(read_logits(r['logits']), ref)
+                diff = '' if d is None else f'{d:.1e}'
+            n = len(runs[k])
+            note = f" ({r['note']})" if r.get('note') else ''
+            print(f"| {k[1]}{note} | {k[2]} | {r['reviews'] / sec:,.2f} | {tps:,.0f} | {ratio} | {diff} |"
+                  + ('' if n == 1 else f' <!-- median of {n} -->'))
+        if sgemm and model in sgemm.get('flop_per_token', {}):
+            fpt = sgemm['flop_per_token'][model]
+            print(f"| sgemm ceiling (OpenBLAS cblas_sgemm, {fpt / 1e6:.1f} MFLOP/token) | 1 | "
+                  f"| {sgemm['t1'] * 1e9 / fpt:,.0f} | | |")
+            print(f"| sgemm ceiling | 2 (2×1 workers) | | {sgemm['t2x1'] * 1e9 / fpt:,.0f} | | |")
+    if sgemm:
+        print(f"\nsgemm on the model's shapes (M = {sgemm.get('M', '?')}): 1 thread "
+              f"{sgemm['t1']:.1f} GFLOP/s, OpenBLAS 2 threads {sgemm['t2']:.1f}, "
+              f"2 workers × 1 thread {sgemm['t2x1']:.1f}.")
+
+
+if __name__ == '__main__':
+    main()

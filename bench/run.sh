@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# bench/run.sh — sentiment_scan against ONNX Runtime and PyTorch, in one run.
+#
+#   make bench                       (or: bash bench/run.sh)
+#
+# 1. a DistilBERT-base-sized model with random weights (dim 768, 6 layers,
+#    12 heads, FFN 3072, vocab 30522) in HF layout, build/bench/distilbert-base/,
+#    and its ONNX export (torch.onnx.export, opset 17, dynamic batch and
+#    sequence axes) — bench/make_model.py with train/modeling.py;
+# 2. build/bench/reviews.db: BENCH_N IMDb train reviews from
+#    ../shared/data/imdb-train.db.xz (decompressed into build/bench/), and
+#    their ids truncated to 512 tokens by the project's tokenizer
+#    (build/bench/dump_ids), so every engine sees the same ids;
+# 3. scores them at each of BENCH_THREADS with: sentiment_scan (the
+#    extension, loaded into SQLite; the time includes reading the rows and
+#    tokenizing), ONNX Runtime (onnxruntime-node 1.30.0, batch 4 padded), and
+#    PyTorch eager (batch 4 padded); the scalar sentiment() loop; the
+#    OpenBLAS sgemm ceiling on the model's shapes;
+# 4. the same for models/default when it exists;
+# 5. prints the table (bench/report.py) and keeps the raw results in
+#    build/bench/results.jsonl.
+#
+# Settings (environment): BENCH_N=512 reviews, BENCH_THREADS="1 2",
+# BENCH_REPS=1 runs of each (the table shows medians),
+# BENCH_ENGINES="sentiment_scan onnxruntime pytorch scalar",
+# BENCH_MODELS="distilbert-base default". Takes about 15 minutes with the
+# defaults on 2 cores. Run it on an idle machine: it measures throughput.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${BENCH_N:-512}
+THREADS=${BENCH_THREADS:-"1 2"}
+REPS=${BENCH_REPS:-1}
+ENGINES=${BENCH_ENGINES:-"sentiment_scan onnxruntime pytorch scalar"}
+MODELS=${BENCH_MODELS:-"distilbert-base default"}
+PY=${PYTHON:-/usr/bin/python3}
+SHARED=${SENTIMENT_SHARED:-../shared}
+B=build/bench
+RESULTS=$B/results.jsonl
+MAX_LEN=512
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+[ -d "$SHARED" ] || { echo "bench: $SHARED is missing (IMDb data, vocabulary)" >&2; exit 1; }
+mkdir -p "$B"
+make -s sentiment.so "$B/sgemm" "$B/dump_ids" "$B/sql_bench"
+
+if [ ! -d bench/node_modules/onnxruntime-node ]; then
+  log "npm: onnxruntime-node 1.30.0 into bench/node_modules"
+  (cd bench && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --silent)
+fi
+
+# ---- 1. the models ---------------------------------------------------------
+if [ ! -f "$B/distilbert-base/model.onnx" ]; then
+  log "random DistilBERT-base -> $B/distilbert-base (+ model.onnx)"
+  "$PY" bench/make_model.py random "$B/distilbert-base" "$SHARED/vocab/bert-base-uncased/vocab.txt"
+fi
+if [ -f models/default/config.json ] && [ ! -f "$B/default/model.onnx" -o models/default/model.safetensors -nt "$B/default/model.onnx" ]; then
+  log "models/default -> $B/default/model.onnx"
+  "$PY" bench/make_model.py export models/default "$B/default"
+fi
+
+# ---- 2. the reviews ----------------------------------------------------------
+if [ ! -f "$B/imdb-train.db" ]; then
+  log "decompressing imdb-train.db.xz into $B/"
+  xz -dc "$SHARED/data/imdb-train.db.xz" > "$B/imdb-train.db.tmp"
+  mv "$B/imdb-train.db.tmp" "$B/imdb-train.db"
+fi
+rm -f "$B/reviews.db"
+# Every 48th train review: labels and lengths spread like the whole split.
+sqlite3 "$B/reviews.db" "ATTACH '$B/imdb-train.db' AS imdb;
+  CREATE TABLE reviews(id INTEGER PRIMARY KEY, text TEXT);
+  INSERT INTO reviews SELECT id, text FROM imdb.reviews WHERE split = 'train' AND id % 48 = 0
+    ORDER BY id LIMIT $N;"
+
+# ---- 3. the engines ---------------------------------------------------------
+: > "$RESULTS"
+record() { # engine model threads seconds logits [note]
+  "$PY" - "$@" <<'PY' >> "$RESULTS"
+import json, sys
+engine, model, threads, seconds, logits = sys.argv[1:6]
+note = sys.argv[6] if len(sys.argv) > 6 else ''
+lens = [len(l.split()) for l in open(f'build/bench/ids-{model}.txt') if l.strip()]
+r = dict(engine=engine, model=model, threads=int(threads), reviews=len(lens),
+         tokens=sum(lens), seconds=float(seconds), logits=logits or None)
+if note: r['note'] = note
+print(json.dumps(r))
+PY
+}
+json_field() { "$PY" -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
+
+for model in $MODELS; do
+  case $model in
+    default) dir=models/default; [ -f $dir/config.json ] || { log "no models/default: skipped"; continue; } ;;
+    *) dir=$B/$model ;;
+  esac
+  onnx=$B/$model/model.onnx
+  "$B/dump_ids" "$dir/vocab.txt" "$B/reviews.db" $MAX_LEN > "$B/ids-$model.txt"
+  # Model as sentiment_scan's second argument: the folder's path.
+  msql="'$(realpath "$dir")'"
+  for rep in $(seq "$REPS"); do
+    for t in $THREADS; do
+      for engine in $ENGINES; do
+        out=$B/logits-$model-$engine-$t.txt
+        case $engine in
+          sentiment_scan)
+            log "$model: sentiment_scan, $t thread(s)"
+            r=$("$B/sql_bench" "$B/reviews.db" ./sentiment \
+                "SELECT sentiment_threads($t); SELECT sentiment('warm up', $msql);" \
+                "SELECT logits FROM sentiment_scan('SELECT id, text FROM reviews ORDER BY id', $msql)" "$out")
+            record sentiment_scan "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" ;;
+          onnxruntime)
+            log "$model: onnxruntime, $t thread(s)"
+            r=$(node bench/ort_bench.mjs "$onnx" "$B/ids-$model.txt" "$t" 4 "$out")
+            record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "batch 4, padded" ;;
+          pytorch)
+            log "$model: pytorch, $t thread(s)"
+            r=$("$PY" bench/torch_bench.py "$dir" "$B/ids-$model.txt" "$t" 4 "$out")
+            record pytorch "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "eager, batch 4, padded" ;;
+        esac
+      done
+    done
+    if [[ " $ENGINES " == *" scalar "* ]]; then
+      # The scalar function row by row, as `SELECT sentiment(text) FROM t` runs
+      # it: once on a fresh connection, once after a scan on the same one
+      # (the scan must leave the scalar path as fast as it found it).
+      log "$model: scalar sentiment() loop"
+      r=$("$B/sql_bench" "$B/reviews.db" ./sentiment "SELECT sentiment('warm up', $msql);" \
+          "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id")
+      record "sentiment() scalar" "$model" 0 "$(echo "$r" | json_field seconds)" "" "row by row, default threads"
+      r=$("$B/sql_bench" "$B/reviews.db" ./sentiment \
+          "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM reviews LIMIT 8', $msql);" \
+          "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id")
+      record "sentiment() scalar" "$model" 0 "$(echo "$r" | json_field seconds)" "" "row by row, after a scan"
+    fi
+  done
+done
+
+# ---- the sgemm ceiling ------------------------------------------------------
+log "sgemm ceiling"
+sg=$("$B/sgemm" 1024 | tail -n 1)
+"$PY" - "$sg" $MODELS <<'PY' >> "$RESULTS"
+import json, os, sys
+vals = dict(kv.split('=') for kv in sys.argv[1].split()[1:])
+fpt = {}
+for model in sys.argv[2:]:
+    d = 'models/default' if model == 'default' else f'build/bench/{model}'
+    ids = f'build/bench/ids-{model}.txt'
+    if not os.path.exists(f'{d}/config.json') or not os.path.exists(ids):
+        continue
+    c = json.load(open(f'{d}/config.json'))
+    D = c.get('dim', c.get('hidden_size')); L = c.get('n_layers', c.get('num_hidden_layers'))
+    F = c.get('hidden_dim', c.get('intermediate_size'))
+    lens = [len(l.split()) for l in open(ids) if l.strip()]
+    # BENCHMARKS.md: 2·L·(4D² + 2DF) per token in the linears + 4·L·D·T in attention
+    flop = sum(n * (2 * L * (4 * D * D + 2 * D * F) + 4 * L * D * n) for n in lens)
+    fpt[model] = flop / sum(lens)
+print(json.dumps(dict(engine='sgemm', M=1024, t1=float(vals['t1']), t2=float(vals['t2']),
+                      t2x1=float(vals['t2x1']), flop_per_token=fpt)))
+PY
+
+echo
+echo "## bench/run.sh — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$PY" bench/report.py "$RESULTS"

@@ -3,9 +3,10 @@
 //   node bench/ort_bench.mjs MODEL.onnx IDS.txt THREADS [BATCH] [LOGITS_OUT]
 //
 // IDS.txt: one sequence per line, token ids separated by spaces (already
-// truncated; written by build/bench/dump_ids). Sequences go in file order,
-// BATCH at a time (default 4), padded to the longest of the batch with
-// attention_mask 0, as a server would. fp32, graph optimisation level "all"
+// truncated; written by build/bench/dump_ids). Sequences are sorted by length
+// (longest first), then run BATCH at a time (default 4), each batch padded to
+// its longest with attention_mask 0: the kindest batching for a padded engine
+// (about 1% padding on IMDb instead of ~40% in table order). fp32, graph optimisation level "all"
 // (ORT fuses Attention/LayerNorm/Gelu itself at session creation),
 // intra-op threads = THREADS, inter-op 1, sequential execution.
 // Prints one JSON line: engine, threads, reviews, tokens (real), padded
@@ -48,17 +49,18 @@ function feeds(group) {
 }
 
 await session.run(feeds(seqs.slice(0, batch)).feeds);   // warm-up
-const out = [];
+const order = seqs.map((s, i) => i).sort((a, b) => seqs[b].length - seqs[a].length || a - b);
+const out = new Array(seqs.length);
 let padded = 0, tokens = 0;
 const t0 = process.hrtime.bigint();
-for (let i = 0; i < seqs.length; i += batch) {
-  const group = seqs.slice(i, i + batch);
-  const f = feeds(group);
+for (let i = 0; i < order.length; i += batch) {
+  const idx = order.slice(i, i + batch);
+  const f = feeds(idx.map((j) => seqs[j]));
   padded += f.padded;
   const r = await session.run(f.feeds);
   const logits = r[session.outputNames[0]];
   const C = logits.dims[1];
-  for (let b = 0; b < group.length; b++) out.push(Array.from(logits.data.slice(b * C, (b + 1) * C)));
+  idx.forEach((j, b) => { out[j] = Array.from(logits.data.slice(b * C, (b + 1) * C)); });
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 for (const s of seqs) tokens += s.length;

@@ -13,9 +13,10 @@
 #    (build/bench/dump_ids), so every engine sees the same ids;
 # 3. scores them at each of BENCH_THREADS with: sentiment_scan (the
 #    extension, loaded into SQLite; the time includes reading the rows and
-#    tokenizing), ONNX Runtime (onnxruntime-node 1.30.0, batch 4 padded), and
-#    PyTorch eager (batch 4 padded); the scalar sentiment() loop; the
-#    OpenBLAS sgemm ceiling on the model's shapes;
+#    tokenizing), ONNX Runtime (onnxruntime-node 1.30.0, ORT's fused graph;
+#    add onnxruntime-plain to BENCH_ENGINES for the torch export as is) and
+#    PyTorch eager — both fed length-sorted batches of 4, padded; the scalar
+#    sentiment() loop; the OpenBLAS sgemm ceiling on the model's shapes;
 # 4. the same for models/default when it exists;
 # 5. prints the table (bench/report.py) and keeps the raw results in
 #    build/bench/results.jsonl.
@@ -51,11 +52,11 @@ if [ ! -d bench/node_modules/onnxruntime-node ]; then
 fi
 
 # ---- 1. the models ---------------------------------------------------------
-if [ ! -f "$B/distilbert-base/model.onnx" ]; then
+if [ ! -f "$B/distilbert-base/model.fused.onnx" ]; then
   log "random DistilBERT-base -> $B/distilbert-base (+ model.onnx)"
   "$PY" bench/make_model.py random "$B/distilbert-base" "$SHARED/vocab/bert-base-uncased/vocab.txt"
 fi
-if [ -f models/default/config.json ] && [ ! -f "$B/default/model.onnx" -o models/default/model.safetensors -nt "$B/default/model.onnx" ]; then
+if [ -f models/default/config.json ] && [ ! -f "$B/default/model.fused.onnx" -o models/default/model.safetensors -nt "$B/default/model.fused.onnx" ]; then
   log "models/default -> $B/default/model.onnx"
   "$PY" bench/make_model.py export models/default "$B/default"
 fi
@@ -94,7 +95,6 @@ for model in $MODELS; do
     default) dir=models/default; [ -f $dir/config.json ] || { log "no models/default: skipped"; continue; } ;;
     *) dir=$B/$model ;;
   esac
-  onnx=$B/$model/model.onnx
   "$B/dump_ids" "$dir/vocab.txt" "$B/reviews.db" $MAX_LEN > "$B/ids-$model.txt"
   # Model as sentiment_scan's second argument: the folder's path.
   msql="'$(realpath "$dir")'"
@@ -110,13 +110,17 @@ for model in $MODELS; do
                 "SELECT logits FROM sentiment_scan('SELECT id, text FROM reviews ORDER BY id', $msql)" "$out")
             record sentiment_scan "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" ;;
           onnxruntime)
-            log "$model: onnxruntime, $t thread(s)"
-            r=$(node bench/ort_bench.mjs "$onnx" "$B/ids-$model.txt" "$t" 4 "$out")
-            record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "batch 4, padded" ;;
+            log "$model: onnxruntime (fused graph), $t thread(s)"
+            r=$(node bench/ort_bench.mjs "$B/$model/model.fused.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
+            record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "fused graph, batch 4" ;;
+          onnxruntime-plain)
+            log "$model: onnxruntime (torch.onnx.export graph), $t thread(s)"
+            r=$(node bench/ort_bench.mjs "$B/$model/model.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
+            record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "torch export graph, batch 4" ;;
           pytorch)
             log "$model: pytorch, $t thread(s)"
             r=$("$PY" bench/torch_bench.py "$dir" "$B/ids-$model.txt" "$t" 4 "$out")
-            record pytorch "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "eager, batch 4, padded" ;;
+            record pytorch "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "eager, batch 4" ;;
         esac
       done
     done

@@ -25,8 +25,10 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_model import DistilBertForSequenceClassification, load_model, save_safetensors  # noqa: E402
+# The project's one plain-torch DistilBERT (HF names) and safetensors writer.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train'))
+import modeling  # noqa: E402
+from safetensors_io import save_torch  # noqa: E402
 
 BASE = dict(architectures=['DistilBertForSequenceClassification'], model_type='distilbert',
             activation='gelu', dim=768, hidden_dim=3072, n_heads=12, n_layers=6,
@@ -38,8 +40,8 @@ BASE = dict(architectures=['DistilBertForSequenceClassification'], model_type='d
 def make_random(out, vocab):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(1234)
-    m = DistilBertForSequenceClassification(BASE).eval()
-    with torch.no_grad():
+    m = modeling.build(BASE).eval()
+    with torch.no_grad():  # every parameter random (biases too), so no term is trivially 0
         for name, p in m.named_parameters():
             if 'LayerNorm' in name or 'layer_norm' in name:
                 p.copy_((1.0 if name.endswith('weight') else 0.0) + 0.02 * torch.randn_like(p))
@@ -48,7 +50,7 @@ def make_random(out, vocab):
     with open(f'{out}/config.json', 'w') as f:
         json.dump(BASE, f, indent=2)
     shutil.copy(vocab, f'{out}/vocab.txt')
-    save_safetensors(dict(m.state_dict()), f'{out}/model.safetensors')
+    save_torch(m.state_dict(), f'{out}/model.safetensors', dtype='F32')
     print(f'{out}: {sum(p.numel() for p in m.parameters()):,} parameters', file=sys.stderr)
 
 
@@ -124,7 +126,10 @@ def export_fused(m, cfg, path):
 
 def export(src, out):
     os.makedirs(out, exist_ok=True)
-    m, cfg = load_model(src)
+    m, cfg, _ = modeling.from_pretrained(src)
+    m.eval()
+    if cfg.get('model_type') != 'distilbert':
+        sys.exit(f'{src}: bench/ exports DistilBERT only, not {cfg.get("model_type")}')
     export_torch(m, f'{out}/model.onnx')
     export_fused(m, cfg, f'{out}/model.fused.onnx')
     print(f'{out}: model.onnx, model.fused.onnx', file=sys.stderr)

@@ -116,7 +116,7 @@ for model in $MODELS; do
           onnxruntime-plain)
             log "$model: onnxruntime (torch.onnx.export graph), $t thread(s)"
             r=$(node bench/ort_bench.mjs "$B/$model/model.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
-            record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "torch export graph, batch 4" ;;
+            record onnxruntime-plain "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "torch export graph, batch 4" ;;
           pytorch)
             log "$model: pytorch, $t thread(s)"
             r=$("$PY" bench/torch_bench.py "$dir" "$B/ids-$model.txt" "$t" 4 "$out")

@@ -16,8 +16,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_model import load_model  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train'))
+import modeling  # noqa: E402
 
 
 def main():
@@ -27,7 +27,8 @@ def main():
     batch = int(sys.argv[4]) if len(sys.argv) > 4 else 4
     out_path = sys.argv[5] if len(sys.argv) > 5 else None
     torch.set_num_threads(threads)
-    m, _ = load_model(folder)
+    m, _, _ = modeling.from_pretrained(folder)
+    m.eval()
     seqs = [[int(x) for x in line.split()] for line in open(ids_path) if line.strip()]
     order = sorted(range(len(seqs)), key=lambda i: (-len(seqs[i]), i))
 

@@ -2,7 +2,8 @@
 ** ops.c — transformer kernels: the fast one, then its plain reference loop.
 ** See ops.h for shapes. Linear layers and the two attention products go to
 ** OpenBLAS (cblas_sgemm, RowMajor, B transposed where the weight is (N, K),
-** as ggml-blas does); the rest are loops over rows.
+** as ggml-blas does); softmax and GELU use the AVX2 kernels of ops_avx2.c
+** (with a scalar fallback there); the rest are loops over rows.
 **
 ** The reference loops accumulate in double and follow the textbook formula
 ** with no reordering, so a disagreement points at the fast kernel.
@@ -12,6 +13,8 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+
+#include "ops_avx2.h"
 
 /* ---- linear ------------------------------------------------------------- */
 
@@ -68,9 +71,9 @@ void snt_layernorm_ref(float *y, const float *x, const float *g, const float *b,
 
 /* ---- activations -------------------------------------------------------- */
 
-void snt_gelu(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
-}
+/* Eight at a time with AVX2/FMA polynomials where the CPU has them, else
+** erff per element: ops_avx2.c. */
+void snt_gelu(float *x, size_t n) { snt_gelu_avx2(x, n); }
 
 void snt_gelu_ref(float *x, size_t n) {
   for (size_t i = 0; i < n; i++) x[i] = (float)(0.5 * x[i] * (1.0 + erf(x[i] / sqrt(2.0))));
@@ -90,19 +93,8 @@ void snt_add(float *y, const float *x, size_t n) {
 
 /* ---- softmax ------------------------------------------------------------ */
 
-void snt_softmax(float *x, int T, int N) {
-  for (int t = 0; t < T; t++) {
-    float *r = x + (size_t)t * N;
-    float max = r[0], sum = 0;
-    for (int i = 1; i < N; i++) max = r[i] > max ? r[i] : max;
-    for (int i = 0; i < N; i++) {
-      r[i] = expf(r[i] - max);
-      sum += r[i];
-    }
-    float inv = 1.0f / sum;
-    for (int i = 0; i < N; i++) r[i] *= inv;
-  }
-}
+/* AVX2 exp polynomial where the CPU has it, else expf: ops_avx2.c. */
+void snt_softmax(float *x, int T, int N) { snt_softmax_avx2(x, T, N); }
 
 void snt_softmax_ref(float *x, int T, int N) {
   for (int t = 0; t < T; t++) {

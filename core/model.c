@@ -1,0 +1,535 @@
+/*
+** model.c — a HuggingFace DistilBERT/BERT sequence classifier: open a model
+** folder (or buffers), bind every tensor the config implies, and run the
+** forward pass.
+**
+**   ids ─► word + position (+ token type 0) embeddings ─► LayerNorm
+**       ─► L × post-LN block:  x = LN(x + Wo·attn(Wq x, Wk x, Wv x))
+**                              x = LN(x + W2·act(W1 x))
+**       ─► head on token 0:    DistilBERT: classifier(relu(pre_classifier(x₀)))
+**                              BERT:       classifier(tanh(pooler(x₀)))
+**
+** DistilBERT and BERT are the same network under different tensor names (BERT
+** adds token-type embeddings; its head uses tanh instead of ReLU), so one
+** binding table per architecture fills one set of pointers and one forward
+** pass serves both.
+**
+** Letters: V vocab, Pm max positions, D width, H heads, F FFN width, L layers,
+** C labels, N tokens in a batch (all sequences packed), T one sequence's length.
+**
+** Memory: F32 tensors point into the read-only mapping of model.safetensors;
+** F16/BF16 tensors (and F32 ones not 4-byte aligned in the file) are
+** converted into one owned block. The model is never written after open, so
+** threads share it; each brings an snt_state, all scratch allocated up front.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ops.h"
+#include "safetensors.h"
+#include "util.h"
+
+#define MAX_CONFIG_BYTES (16u << 20)
+#define MAX_STATE_TOKENS (1 << 20)
+
+typedef struct layer_w {
+  const float *wq, *bq;        /* (D, D), (D) */
+  const float *wk, *bk;        /* (D, D), (D) */
+  const float *wv, *bv;        /* (D, D), (D) */
+  const float *wo, *bo;        /* (D, D), (D) */
+  const float *ln1_g, *ln1_b;  /* (D), (D) after attention */
+  const float *w1, *b1;        /* (F, D), (F) */
+  const float *w2, *b2;        /* (D, F), (D) */
+  const float *ln2_g, *ln2_b;  /* (D), (D) after the FFN */
+} layer_w;
+
+struct snt_model {
+  snt_config cfg;
+  snt_vocab *vocab;
+  snt_safetensors *st;         /* the mapping F32 weights point into */
+  float *owned;                /* converted / realigned tensors, one block */
+  const float *wte;            /* (V, D) word embeddings */
+  const float *wpe;            /* (Pm, D) position embeddings */
+  const float *wtt;            /* (types, D) token types, BERT; NULL for DistilBERT */
+  const float *ln_g, *ln_b;    /* (D), (D) embedding LayerNorm */
+  layer_w *layers;             /* (L) */
+  const float *head_w, *head_b; /* (D, D), (D) pre_classifier or pooler */
+  const float *cls_w, *cls_b;  /* (C, D), (C) classifier */
+};
+
+struct snt_state {
+  const snt_model *m;
+  int max_tokens;              /* N at most */
+  float *mem;                  /* the one allocation the pointers below carve */
+  float *x;                    /* (N, D) hidden states */
+  float *q, *k, *v;            /* (N, D) */
+  float *ctx;                  /* (N, D) attention output, before Wo */
+  float *t;                    /* (N, D) sublayer output */
+  float *h;                    /* (N, F) FFN hidden */
+  float *scores;               /* (Pm, Pm) one head of one sequence */
+};
+
+/* ---- binding: tensor names and shapes the config implies ----------------- */
+
+typedef struct bind {
+  char name[160];
+  int ndim;
+  int64_t shape[2];
+  const float **dst;
+  const snt_st_tensor *t;      /* found in the file */
+} bind;
+
+typedef struct binder {
+  bind *b;
+  int n, cap;
+} binder;
+
+static void add(binder *bd, const float **dst, int64_t d0, int64_t d1, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* d1 == 0 means a vector (d0). cap is sized exactly by bind_count. */
+static void add(binder *bd, const float **dst, int64_t d0, int64_t d1, const char *fmt, ...) {
+  bind *b = &bd->b[bd->n++];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(b->name, sizeof b->name, fmt, ap);
+  va_end(ap);
+  b->ndim = d1 ? 2 : 1;
+  b->shape[0] = d0;
+  b->shape[1] = d1;
+  b->dst = dst;
+}
+
+static int bind_count(const snt_config *c) { return 16 * c->n_layers + 12; }
+
+static void table_distilbert(snt_model *m, binder *bd) {
+  const snt_config *c = &m->cfg;
+  int64_t V = c->vocab_size, D = c->dim, F = c->ffn_dim, C = c->n_labels;
+  add(bd, &m->wte, V, D, "distilbert.embeddings.word_embeddings.weight");
+  add(bd, &m->wpe, c->max_pos, D, "distilbert.embeddings.position_embeddings.weight");
+  add(bd, &m->ln_g, D, 0, "distilbert.embeddings.LayerNorm.weight");
+  add(bd, &m->ln_b, D, 0, "distilbert.embeddings.LayerNorm.bias");
+  for (int l = 0; l < c->n_layers; l++) {
+    layer_w *w = &m->layers[l];
+    const char *p = "distilbert.transformer.layer";
+    add(bd, &w->wq, D, D, "%s.%d.attention.q_lin.weight", p, l);
+    add(bd, &w->bq, D, 0, "%s.%d.attention.q_lin.bias", p, l);
+    add(bd, &w->wk, D, D, "%s.%d.attention.k_lin.weight", p, l);
+    add(bd, &w->bk, D, 0, "%s.%d.attention.k_lin.bias", p, l);
+    add(bd, &w->wv, D, D, "%s.%d.attention.v_lin.weight", p, l);
+    add(bd, &w->bv, D, 0, "%s.%d.attention.v_lin.bias", p, l);
+    add(bd, &w->wo, D, D, "%s.%d.attention.out_lin.weight", p, l);
+    add(bd, &w->bo, D, 0, "%s.%d.attention.out_lin.bias", p, l);
+    add(bd, &w->ln1_g, D, 0, "%s.%d.sa_layer_norm.weight", p, l);
+    add(bd, &w->ln1_b, D, 0, "%s.%d.sa_layer_norm.bias", p, l);
+    add(bd, &w->w1, F, D, "%s.%d.ffn.lin1.weight", p, l);
+    add(bd, &w->b1, F, 0, "%s.%d.ffn.lin1.bias", p, l);
+    add(bd, &w->w2, D, F, "%s.%d.ffn.lin2.weight", p, l);
+    add(bd, &w->b2, D, 0, "%s.%d.ffn.lin2.bias", p, l);
+    add(bd, &w->ln2_g, D, 0, "%s.%d.output_layer_norm.weight", p, l);
+    add(bd, &w->ln2_b, D, 0, "%s.%d.output_layer_norm.bias", p, l);
+  }
+  add(bd, &m->head_w, D, D, "pre_classifier.weight");
+  add(bd, &m->head_b, D, 0, "pre_classifier.bias");
+  add(bd, &m->cls_w, C, D, "classifier.weight");
+  add(bd, &m->cls_b, C, 0, "classifier.bias");
+}
+
+static void table_bert(snt_model *m, binder *bd) {
+  const snt_config *c = &m->cfg;
+  int64_t V = c->vocab_size, D = c->dim, F = c->ffn_dim, C = c->n_labels;
+  add(bd, &m->wte, V, D, "bert.embeddings.word_embeddings.weight");
+  add(bd, &m->wpe, c->max_pos, D, "bert.embeddings.position_embeddings.weight");
+  add(bd, &m->wtt, c->type_vocab_size, D, "bert.embeddings.token_type_embeddings.weight");
+  add(bd, &m->ln_g, D, 0, "bert.embeddings.LayerNorm.weight");
+  add(bd, &m->ln_b, D, 0, "bert.embeddings.LayerNorm.bias");
+  for (int l = 0; l < c->n_layers; l++) {
+    layer_w *w = &m->layers[l];
+    const char *p = "bert.encoder.layer";
+    add(bd, &w->wq, D, D, "%s.%d.attention.self.query.weight", p, l);
+    add(bd, &w->bq, D, 0, "%s.%d.attention.self.query.bias", p, l);
+    add(bd, &w->wk, D, D, "%s.%d.attention.self.key.weight", p, l);
+    add(bd, &w->bk, D, 0, "%s.%d.attention.self.key.bias", p, l);
+    add(bd, &w->wv, D, D, "%s.%d.attention.self.value.weight", p, l);
+    add(bd, &w->bv, D, 0, "%s.%d.attention.self.value.bias", p, l);
+    add(bd, &w->wo, D, D, "%s.%d.attention.output.dense.weight", p, l);
+    add(bd, &w->bo, D, 0, "%s.%d.attention.output.dense.bias", p, l);
+    add(bd, &w->ln1_g, D, 0, "%s.%d.attention.output.LayerNorm.weight", p, l);
+    add(bd, &w->ln1_b, D, 0, "%s.%d.attention.output.LayerNorm.bias", p, l);
+    add(bd, &w->w1, F, D, "%s.%d.intermediate.dense.weight", p, l);
+    add(bd, &w->b1, F, 0, "%s.%d.intermediate.dense.bias", p, l);
+    add(bd, &w->w2, D, F, "%s.%d.output.dense.weight", p, l);
+    add(bd, &w->b2, D, 0, "%s.%d.output.dense.bias", p, l);
+    add(bd, &w->ln2_g, D, 0, "%s.%d.output.LayerNorm.weight", p, l);
+    add(bd, &w->ln2_b, D, 0, "%s.%d.output.LayerNorm.bias", p, l);
+  }
+  add(bd, &m->head_w, D, D, "bert.pooler.dense.weight");
+  add(bd, &m->head_b, D, 0, "bert.pooler.dense.bias");
+  add(bd, &m->cls_w, C, D, "classifier.weight");
+  add(bd, &m->cls_b, C, 0, "classifier.bias");
+}
+
+/* Older checkpoints (TF-converted BERTs) call LayerNorm's parameters
+** gamma/beta: "x.LayerNorm.weight" → "x.LayerNorm.gamma", ".bias" → ".beta". */
+static const snt_st_tensor *find_alt(const snt_safetensors *st, const char *name) {
+  size_t n = strlen(name);
+  char alt[sizeof ((bind *)0)->name + 8];
+  if (!strstr(name, "LayerNorm.") && !strstr(name, "layer_norm.")) return NULL;
+  if (n > 7 && strcmp(name + n - 7, ".weight") == 0)
+    snprintf(alt, sizeof alt, "%.*s.gamma", (int)(n - 7), name);
+  else if (n > 5 && strcmp(name + n - 5, ".bias") == 0)
+    snprintf(alt, sizeof alt, "%.*s.beta", (int)(n - 5), name);
+  else
+    return NULL;
+  return snt_st_find(st, alt);
+}
+
+static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+  size_t k = (size_t)snprintf(buf, cap, "(");
+  for (int i = 0; i < ndim && k < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", (long long)shape[i]);
+  if (k < cap) snprintf(buf + k, cap - k, ")");
+}
+
+/* Find, check and point every tensor of the table. */
+static int bind_all(snt_model *m, binder *bd, snt_error *err) {
+  size_t owned = 0; /* floats to convert or realign */
+  for (int i = 0; i < bd->n; i++) {
+    bind *b = &bd->b[i];
+    b->t = snt_st_find(m->st, b->name);
+    if (!b->t) b->t = find_alt(m->st, b->name);
+    if (!b->t) return snt_error_set(err, SNT_ERR_SHAPE, "missing tensor %s", b->name);
+    const snt_st_tensor *t = b->t;
+    if (t->ndim != b->ndim || t->shape[0] != b->shape[0] ||
+        (b->ndim == 2 && t->shape[1] != b->shape[1])) {
+      char want[64], found[160];
+      shape_str(want, sizeof want, b->ndim, b->shape);
+      shape_str(found, sizeof found, t->ndim, t->shape);
+      return snt_error_set(err, SNT_ERR_SHAPE, "%s: expected %s, found %s", b->name, want, found);
+    }
+    if (t->dtype != SNT_DT_F32 && t->dtype != SNT_DT_F16 && t->dtype != SNT_DT_BF16)
+      return snt_error_set(err, SNT_ERR_UNSUPPORTED,
+                           "%s: dtype %s is not supported (F32, F16 or BF16)", b->name,
+                           snt_dtype_name(t->dtype));
+    if (t->dtype != SNT_DT_F32 || ((uintptr_t)t->data & 3)) owned += t->numel;
+  }
+  m->owned = snt_calloc(owned, sizeof *m->owned);
+  if (!m->owned)
+    return snt_error_set(err, SNT_ERR_NOMEM, "out of memory converting %zu weights to F32", owned);
+  float *p = m->owned;
+  for (int i = 0; i < bd->n; i++) {
+    const snt_st_tensor *t = bd->b[i].t;
+    if (t->dtype == SNT_DT_F32 && !((uintptr_t)t->data & 3)) {
+      *bd->b[i].dst = (const float *)(const void *)t->data;
+    } else {
+      int rc = snt_st_to_f32(t, p, err);
+      if (rc) return rc;
+      *bd->b[i].dst = p;
+      p += t->numel;
+    }
+  }
+  return SNT_OK;
+}
+
+/* Takes ownership of cfg's contents, v and st, whatever happens. */
+static snt_model *model_build(snt_config *cfg, snt_vocab *v, snt_safetensors *st,
+                              snt_error *err) {
+  binder bd = {0};
+  int rc = SNT_OK;
+  snt_model *m = snt_calloc(1, sizeof *m);
+  if (!m) {
+    snt_config_free(cfg);
+    snt_vocab_free(v);
+    snt_st_close(st);
+    snt_error_set(err, SNT_ERR_NOMEM, "out of memory opening a model");
+    return NULL;
+  }
+  m->cfg = *cfg;
+  memset(cfg, 0, sizeof *cfg);
+  m->vocab = v;
+  m->st = st;
+  m->layers = snt_calloc((size_t)m->cfg.n_layers, sizeof *m->layers);
+  bd.cap = bind_count(&m->cfg);
+  bd.b = snt_calloc((size_t)bd.cap, sizeof *bd.b);
+  if (!m->layers || !bd.b) {
+    rc = snt_error_set(err, SNT_ERR_NOMEM, "out of memory opening a model");
+    goto done;
+  }
+  if (m->cfg.arch == SNT_ARCH_BERT) table_bert(m, &bd);
+  else table_distilbert(m, &bd);
+  if ((rc = bind_all(m, &bd, err))) goto done;
+  /* Every id the tokenizer can produce must have an embedding row, and every
+  ** row a piece: a vocabulary of another size belongs to another model. */
+  int nv = snt_vocab_size(v);
+  if (nv != m->cfg.vocab_size)
+    rc = snt_error_set(err, SNT_ERR_SHAPE,
+                       nv < m->cfg.vocab_size
+                           ? "vocabulary has %d entries, fewer than the embedding matrix's %d rows"
+                           : "vocabulary has %d entries, more than the embedding matrix's %d rows",
+                       nv, m->cfg.vocab_size);
+done:
+  snt_free(bd.b);
+  if (rc) {
+    snt_model_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+void snt_model_free(snt_model *m) {
+  if (!m) return;
+  snt_config_free(&m->cfg);
+  snt_vocab_free(m->vocab);
+  snt_st_close(m->st);
+  snt_free(m->owned);
+  snt_free(m->layers);
+  snt_free(m);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static int join(char *buf, size_t cap, const char *dir, const char *file, snt_error *err) {
+  int n = snprintf(buf, cap, "%s/%s", dir, file);
+  if (n < 0 || (size_t)n >= cap)
+    return snt_error_set(err, SNT_ERR_ARG, "model path '%.200s…' is too long", dir);
+  return SNT_OK;
+}
+
+static int is_file(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+snt_model *snt_model_open(const char *dir, snt_error *err) {
+  char path[4096];
+  char *json = NULL;
+  size_t json_len = 0;
+  snt_config cfg = {0};
+  snt_vocab *v = NULL;
+  snt_safetensors *st = NULL;
+  snt_model *m = NULL;
+  if (!dir) {
+    snt_error_set(err, SNT_ERR_ARG, "model folder is NULL");
+    goto done;
+  }
+  if (join(path, sizeof path, dir, "config.json", err)) goto done;
+  if (snt_read_file(path, MAX_CONFIG_BYTES, &json, &json_len, err)) goto done;
+  if (snt_config_parse(json, json_len, &cfg, err)) {
+    /* config.c's messages start "config.json: "; say which one. */
+    if (err) {
+      char msg[sizeof err->msg];
+      memcpy(msg, err->msg, sizeof msg);
+      snt_error_set(err, err->code, "%.300s/%.700s", dir, msg);
+    }
+    goto done;
+  }
+  if (join(path, sizeof path, dir, "vocab.txt", err)) goto done;
+  if (is_file(path)) {
+    v = snt_vocab_load(path, err);
+  } else {
+    if (join(path, sizeof path, dir, "tokenizer.json", err)) goto done;
+    if (!is_file(path)) {
+      snt_error_set(err, SNT_ERR_IO, "%s: no vocab.txt or tokenizer.json", dir);
+      goto done;
+    }
+    v = snt_vocab_load_tokenizer_json(path, err);
+  }
+  if (!v) goto done;
+  if (join(path, sizeof path, dir, "model.safetensors", err)) goto done;
+  if (!is_file(path)) {
+    char other[4096];
+    const char *why = "";
+    if (join(other, sizeof other, dir, "model.safetensors.index.json", NULL) == SNT_OK &&
+        is_file(other))
+      why = " (sharded checkpoints are not read: save with a max_shard_size over the model's size)";
+    else if (join(other, sizeof other, dir, "pytorch_model.bin", NULL) == SNT_OK && is_file(other))
+      why = " (pytorch_model.bin is not read: save the model with safe_serialization=True)";
+    snt_error_set(err, SNT_ERR_IO, "%s: no model.safetensors%s", dir, why);
+    goto done;
+  }
+  if (!(st = snt_st_open(path, err))) goto done;
+  m = model_build(&cfg, v, st, err);
+  v = NULL;
+  st = NULL;
+done:
+  snt_free(json);
+  snt_config_free(&cfg);
+  snt_vocab_free(v);
+  snt_st_close(st);
+  return m;
+}
+
+snt_model *snt_model_open_memory(const char *config_json, size_t config_len,
+                                 const char *vocab_txt, size_t vocab_len,
+                                 const void *safetensors, size_t st_len, snt_error *err) {
+  snt_config cfg = {0};
+  snt_vocab *v = NULL;
+  snt_safetensors *st = NULL;
+  if (!config_json || !vocab_txt || !safetensors) {
+    snt_error_set(err, SNT_ERR_ARG, "model buffers must not be NULL");
+    return NULL;
+  }
+  if (snt_config_parse(config_json, config_len, &cfg, err)) return NULL;
+  if (!(v = snt_vocab_parse_txt(vocab_txt, vocab_len, err))) goto fail;
+  if (!(st = snt_st_open_memory(safetensors, st_len, err))) goto fail;
+  return model_build(&cfg, v, st, err);
+fail:
+  snt_config_free(&cfg);
+  snt_vocab_free(v);
+  return NULL;
+}
+
+const snt_config *snt_model_config(const snt_model *m) { return m ? &m->cfg : NULL; }
+const snt_vocab *snt_model_vocab(const snt_model *m) { return m ? m->vocab : NULL; }
+int snt_model_max_len(const snt_model *m) { return m ? m->cfg.max_pos : 0; }
+
+/* ---- state --------------------------------------------------------------- */
+
+snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err) {
+  if (!m) {
+    snt_error_set(err, SNT_ERR_ARG, "snt_state_new: model is NULL");
+    return NULL;
+  }
+  const snt_config *c = &m->cfg;
+  if (max_tokens < c->max_pos) max_tokens = c->max_pos;
+  if (max_tokens > MAX_STATE_TOKENS) {
+    snt_error_set(err, SNT_ERR_TOO_BIG, "a state holds at most %d tokens, asked for %d",
+                  MAX_STATE_TOKENS, max_tokens);
+    return NULL;
+  }
+  /* Floats: 6 (N, D) buffers, (N, F), (Pm, Pm). Bounded by config.c's limits
+  ** (N ≤ 2^20, D, F ≤ 2^16, Pm ≤ 2^13), so this fits in a size_t. */
+  size_t N = (size_t)max_tokens, D = (size_t)c->dim, F = (size_t)c->ffn_dim;
+  size_t Pm = (size_t)c->max_pos;
+  size_t total = N * (6 * D + F) + Pm * Pm;
+  snt_state *s = snt_calloc(1, sizeof *s);
+  float *mem = snt_calloc(total, sizeof *mem);
+  if (!s || !mem) {
+    snt_free(s);
+    snt_free(mem);
+    snt_error_set(err, SNT_ERR_NOMEM, "out of memory for a state of %d tokens (%zu MB)",
+                  max_tokens, total * sizeof *mem >> 20);
+    return NULL;
+  }
+  s->m = m;
+  s->max_tokens = max_tokens;
+  s->mem = mem;
+  float *p = mem;
+  s->x = p, p += N * D;
+  s->q = p, p += N * D;
+  s->k = p, p += N * D;
+  s->v = p, p += N * D;
+  s->ctx = p, p += N * D;
+  s->t = p, p += N * D;
+  s->h = p, p += N * F;
+  s->scores = p;
+  return s;
+}
+
+void snt_state_free(snt_state *s) {
+  if (!s) return;
+  snt_free(s->mem);
+  snt_free(s);
+}
+
+/* ---- forward ------------------------------------------------------------- */
+
+static int check_batch(const snt_model *m, const snt_state *s, int n_seq, const int32_t *ids,
+                       const int *off, const float *logits, snt_error *err) {
+  if (!m || !s || !ids || !off || !logits)
+    return snt_error_set(err, SNT_ERR_ARG, "snt_forward: NULL argument");
+  if (s->m != m)
+    return snt_error_set(err, SNT_ERR_ARG, "snt_forward: the state belongs to another model");
+  if (n_seq < 1) return snt_error_set(err, SNT_ERR_ARG, "snt_forward: %d sequences", n_seq);
+  if (off[0] != 0) return snt_error_set(err, SNT_ERR_ARG, "snt_forward: off[0] is %d, not 0", off[0]);
+  for (int i = 0; i < n_seq; i++) {
+    if (off[i + 1] <= off[i])
+      return snt_error_set(err, SNT_ERR_ARG, "snt_forward: sequence %d spans [%d, %d): empty or reversed",
+                           i, off[i], off[i + 1]);
+    if ((int64_t)off[i + 1] - off[i] > m->cfg.max_pos)
+      return snt_error_set(err, SNT_ERR_TOO_BIG,
+                           "snt_forward: sequence %d has %lld tokens, over the model's %d", i,
+                           (long long)off[i + 1] - off[i], m->cfg.max_pos);
+    if (off[i + 1] > s->max_tokens)
+      return snt_error_set(err, SNT_ERR_ARG,
+                           "snt_forward: sequence %d ends at token %d, past the state's %d", i,
+                           off[i + 1], s->max_tokens);
+  }
+  for (int i = 0; i < off[n_seq]; i++)
+    if (ids[i] < 0 || ids[i] >= m->cfg.vocab_size)
+      return snt_error_set(err, SNT_ERR_ARG, "snt_forward: token id %d at %d is outside [0, %d)",
+                           ids[i], i, m->cfg.vocab_size);
+  return SNT_OK;
+}
+
+/* x (N, D) = LN(wte[ids] + wpe[position in its sequence] (+ wtt[0])) */
+static void embed(const snt_model *m, snt_state *s, int n_seq, const int32_t *ids,
+                  const int *off) {
+  size_t D = (size_t)m->cfg.dim;
+  for (int i = 0; i < n_seq; i++)
+    for (int r = off[i]; r < off[i + 1]; r++) {
+      float *x = s->x + r * D;
+      const float *we = m->wte + (size_t)ids[r] * D;
+      const float *pe = m->wpe + (size_t)(r - off[i]) * D;
+      for (size_t j = 0; j < D; j++) x[j] = we[j] + pe[j];
+      if (m->wtt) snt_add(x, m->wtt, D); /* token type 0 */
+    }
+  snt_layernorm(s->x, s->x, m->ln_g, m->ln_b, off[n_seq], (int)D, m->cfg.ln_eps);
+}
+
+/* One post-LN block over all N packed tokens; attention within each sequence. */
+static void block(const snt_model *m, snt_state *s, const layer_w *w, int n_seq, const int *off) {
+  const snt_config *c = &m->cfg;
+  int N = off[n_seq], D = c->dim, F = c->ffn_dim;
+  size_t ND = (size_t)N * D;
+  snt_linear(s->q, s->x, w->wq, w->bq, N, D, D);
+  snt_linear(s->k, s->x, w->wk, w->bk, N, D, D);
+  snt_linear(s->v, s->x, w->wv, w->bv, N, D, D);
+  for (int i = 0; i < n_seq; i++) {
+    size_t o = (size_t)off[i] * D;
+    snt_attention(s->ctx + o, s->q + o, s->k + o, s->v + o, off[i + 1] - off[i], D,
+                  c->n_heads, s->scores);
+  }
+  snt_linear(s->t, s->ctx, w->wo, w->bo, N, D, D);
+  snt_add(s->t, s->x, ND);
+  snt_layernorm(s->x, s->t, w->ln1_g, w->ln1_b, N, D, c->ln_eps);
+  snt_linear(s->h, s->x, w->w1, w->b1, N, D, F);
+  if (c->act == SNT_ACT_GELU) snt_gelu(s->h, (size_t)N * F);
+  else snt_relu(s->h, (size_t)N * F);
+  snt_linear(s->t, s->h, w->w2, w->b2, N, F, D);
+  snt_add(s->t, s->x, ND);
+  snt_layernorm(s->x, s->t, w->ln2_g, w->ln2_b, N, D, c->ln_eps);
+}
+
+/* logits (n_seq, C) from each sequence's first token ([CLS]). */
+static void head(const snt_model *m, snt_state *s, int n_seq, const int *off, float *logits) {
+  const snt_config *c = &m->cfg;
+  size_t D = (size_t)c->dim;
+  float *cls = s->q;     /* (n_seq, D) */
+  float *pooled = s->k;  /* (n_seq, D) */
+  for (int i = 0; i < n_seq; i++) memcpy(cls + i * D, s->x + (size_t)off[i] * D, D * sizeof *cls);
+  snt_linear(pooled, cls, m->head_w, m->head_b, n_seq, (int)D, (int)D);
+  if (c->arch == SNT_ARCH_BERT) snt_tanh(pooled, n_seq * D);
+  else snt_relu(pooled, n_seq * D);
+  snt_linear(logits, pooled, m->cls_w, m->cls_b, n_seq, (int)D, c->n_labels);
+}
+
+int snt_forward_batch(const snt_model *m, snt_state *s, int n_seq, const int32_t *ids,
+                      const int *off, float *logits, snt_error *err) {
+  int rc = check_batch(m, s, n_seq, ids, off, logits, err);
+  if (rc) return rc;
+  embed(m, s, n_seq, ids, off);
+  for (int l = 0; l < m->cfg.n_layers; l++) block(m, s, &m->layers[l], n_seq, off);
+  head(m, s, n_seq, off, logits);
+  return SNT_OK;
+}
+
+int snt_forward(const snt_model *m, snt_state *s, const int32_t *ids, int n, float *logits,
+                snt_error *err) {
+  int off[2] = {0, n};
+  if (n < 1) return snt_error_set(err, SNT_ERR_ARG, "snt_forward: %d tokens", n);
+  return snt_forward_batch(m, s, 1, ids, off, logits, err);
+}

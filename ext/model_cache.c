@@ -1,0 +1,170 @@
+/*
+** model_cache.c — one loaded copy of each model per process, shared by every
+** connection and thread (see model_cache.h).
+**
+** A list of entries, one per model folder ever asked for (keyed by realpath;
+** the embedded model by NULL), each with its loaded model or NULL, the number
+** of references held, and how many times it was loaded. One mutex guards the
+** list, the counts and the loading itself: a second thread asking for a model
+** that is being loaded waits and then shares it. The lock is taken once per
+** connection per model (when a connection first uses a name), never per row.
+**
+** An entry whose last reference goes frees its model but stays in the list
+** (a key and two counters) so that cacheLoadCount can tell a reload apart.
+*/
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model_cache.h"
+
+struct CachedModel {
+  char *zKey;          /* realpath of the model folder; NULL: embedded model */
+  snt_model *pModel;   /* NULL while nobody holds it */
+  int nRef;            /* references handed out by cacheAcquire/cacheRetain */
+  long nLoad;          /* times pModel was loaded */
+  int iPositive;       /* cachePositiveLabel() */
+  CachedModel *pNext;
+};
+
+static pthread_mutex_t cacheMutex = PTHREAD_MUTEX_INITIALIZER;
+static CachedModel *cacheList;
+
+/* The embedded model's bytes, from ext/default_model.S (hidden symbols). */
+#define HIDDEN __attribute__((visibility("hidden")))
+extern const int sntDefaultPresent HIDDEN;
+extern const char sntDefaultConfig[] HIDDEN, sntDefaultConfigEnd[] HIDDEN;
+extern const char sntDefaultVocab[] HIDDEN, sntDefaultVocabEnd[] HIDDEN;
+extern const char sntDefaultWeights[] HIDDEN, sntDefaultWeightsEnd[] HIDDEN;
+
+int cacheEmbedded(const char **pConfig, size_t *nConfig, const char **pVocab, size_t *nVocab,
+                  const void **pWeights, size_t *nWeights) {
+  if (!sntDefaultPresent) return 0;
+  *pConfig = sntDefaultConfig;
+  *nConfig = (size_t)(sntDefaultConfigEnd - sntDefaultConfig);
+  *pVocab = sntDefaultVocab;
+  *nVocab = (size_t)(sntDefaultVocabEnd - sntDefaultVocab);
+  *pWeights = sntDefaultWeights;
+  *nWeights = (size_t)(sntDefaultWeightsEnd - sntDefaultWeights);
+  return 1;
+}
+
+static int sameKey(const char *a, const char *b) {
+  return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* The entry of zKey, or NULL. Caller holds cacheMutex. */
+static CachedModel *cacheFind(const char *zKey) {
+  for (CachedModel *p = cacheList; p; p = p->pNext)
+    if (sameKey(p->zKey, zKey)) return p;
+  return NULL;
+}
+
+static int positiveLabel(const snt_config *cfg) {
+  for (int i = 0; i < cfg->n_labels; i++) {
+    const char *z = cfg->labels[i];
+    if (z && (strcasecmp(z, "positive") == 0 || strcasecmp(z, "pos") == 0)) return i;
+  }
+  return cfg->n_labels == 2 ? 1 : -1;
+}
+
+static snt_model *loadModel(const char *zKey, snt_error *err) {
+  if (zKey) return snt_model_open(zKey, err);
+  const char *zConfig, *zVocab;
+  const void *pWeights;
+  size_t nConfig, nVocab, nWeights;
+  if (!cacheEmbedded(&zConfig, &nConfig, &zVocab, &nVocab, &pWeights, &nWeights)) {
+    err->code = SNT_ERR_ARG;
+    strcpy(err->msg, "this build embeds no default model");
+    return NULL;
+  }
+  return snt_model_open_memory(zConfig, nConfig, zVocab, nVocab, pWeights, nWeights, err);
+}
+
+CachedModel *cacheAcquire(const char *zKey, snt_error *err) {
+  CachedModel *p;
+  pthread_mutex_lock(&cacheMutex);
+  p = cacheFind(zKey);
+  if (!p) {
+    p = calloc(1, sizeof *p);
+    if (!p || (zKey && !(p->zKey = strdup(zKey)))) {
+      free(p);
+      p = NULL;
+      err->code = SNT_ERR_NOMEM;
+      strcpy(err->msg, "out of memory");
+      goto done;
+    }
+    p->pNext = cacheList;
+    cacheList = p;
+  }
+  if (!p->pModel) {
+    p->pModel = loadModel(zKey, err);
+    if (!p->pModel) {
+      p = NULL;
+      goto done;
+    }
+    p->nLoad++;
+    p->iPositive = positiveLabel(snt_model_config(p->pModel));
+  }
+  p->nRef++;
+done:
+  pthread_mutex_unlock(&cacheMutex);
+  return p;
+}
+
+void cacheRetain(CachedModel *p) {
+  pthread_mutex_lock(&cacheMutex);
+  p->nRef++;
+  pthread_mutex_unlock(&cacheMutex);
+}
+
+void cacheRelease(CachedModel *p) {
+  snt_model *pFree = NULL;
+  if (!p) return;
+  pthread_mutex_lock(&cacheMutex);
+  if (--p->nRef == 0) {
+    pFree = p->pModel;
+    p->pModel = NULL;
+  }
+  pthread_mutex_unlock(&cacheMutex);
+  snt_model_free(pFree); /* outside the lock: unmapping takes a while */
+}
+
+const snt_model *cacheModel(const CachedModel *p) { return p->pModel; }
+
+int cachePositiveLabel(const CachedModel *p) { return p->iPositive; }
+
+int cacheIsLoaded(const char *zKey) {
+  pthread_mutex_lock(&cacheMutex);
+  CachedModel *p = cacheFind(zKey);
+  int loaded = p && p->pModel;
+  pthread_mutex_unlock(&cacheMutex);
+  return loaded;
+}
+
+long cacheLoadCount(const char *zKey) {
+  pthread_mutex_lock(&cacheMutex);
+  CachedModel *p = cacheFind(zKey);
+  long n = p ? p->nLoad : 0;
+  pthread_mutex_unlock(&cacheMutex);
+  return n;
+}
+
+/* When sentiment.so is unloaded (the last connection that loaded it closed),
+** every reference is gone: free the bookkeeping too. */
+__attribute__((destructor)) static void cacheShutdown(void) {
+  pthread_mutex_lock(&cacheMutex);
+  CachedModel **pp = &cacheList;
+  while (*pp) {
+    CachedModel *p = *pp;
+    if (p->nRef == 0) {
+      *pp = p->pNext;
+      free(p->zKey);
+      free(p);
+    } else {
+      pp = &p->pNext;
+    }
+  }
+  pthread_mutex_unlock(&cacheMutex);
+}

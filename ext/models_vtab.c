@@ -1,0 +1,252 @@
+/*
+** models_vtab.c — sentiment_models: the model names this connection knows.
+**
+**   SELECT * FROM sentiment_models;
+**   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
+**   INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/m');
+**   DELETE FROM sentiment_models WHERE name = 'imdb';
+**
+** An eponymous virtual table over the connection's registry (registry.h):
+** one row per name, starting with 'default'. Registering a folder checks that
+** it exists and that its config.json parses, and reads no weights; the model
+** is loaded by the first call that uses the name, and shared with every other
+** connection of the process that uses the same folder. The columns describe
+** the model from its config.json (so listing loads nothing): model_type,
+** labels (a JSON array in id order), n_layers, dim, vocab_size, max_length
+** (tokens, [CLS] and [SEP] included), loaded (1 when the model is in memory
+** in this process) and loads (how many times this process has loaded it).
+** Only name and path can be written; UPDATE is refused (DELETE, then INSERT).
+** Changes take effect at once and are not undone by ROLLBACK.
+**
+** SQLITE_VTAB_DIRECTONLY: an INSERT names a path that the extension then
+** reads, so only SQL the application runs itself may use this table — not a
+** trigger or view that came with a database file (see csv.c).
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+SQLITE_EXTENSION_INIT3
+
+enum {
+  COL_NAME, COL_PATH, COL_MODEL_TYPE, COL_LABELS, COL_N_LAYERS, COL_DIM, COL_VOCAB_SIZE,
+  COL_MAX_LENGTH, COL_LOADED, COL_LOADS
+};
+
+typedef struct ModelsVtab {
+  sqlite3_vtab base;
+  sqlite3 *db;
+  SntConn *pConn;
+} ModelsVtab;
+
+typedef struct ModelsCursor {
+  sqlite3_vtab_cursor base;
+  sqlite3_int64 iRowid; /* current row; looked up again on each use */
+  int bEof;
+} ModelsCursor;
+
+static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  int rc = sqlite3_declare_vtab(db,
+                                "CREATE TABLE x(name TEXT, path TEXT, model_type TEXT, "
+                                "labels TEXT, n_layers INTEGER, dim INTEGER, "
+                                "vocab_size INTEGER, max_length INTEGER, loaded INTEGER, "
+                                "loads INTEGER)");
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  ModelsVtab *pVtab = sqlite3_malloc(sizeof *pVtab);
+  if (!pVtab) return SQLITE_NOMEM;
+  memset(pVtab, 0, sizeof *pVtab);
+  pVtab->db = db;
+  pVtab->pConn = pAux;
+  *ppVtab = &pVtab->base;
+  return SQLITE_OK;
+}
+
+static int modelsDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int modelsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  (void)pVtab;
+  pInfo->estimatedCost = 10;
+  pInfo->estimatedRows = 10;
+  return SQLITE_OK;
+}
+
+static int modelsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
+  (void)pVtab;
+  ModelsCursor *pCur = sqlite3_malloc(sizeof *pCur);
+  if (!pCur) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof *pCur);
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int modelsClose(sqlite3_vtab_cursor *pCursor) {
+  sqlite3_free(pCursor);
+  return SQLITE_OK;
+}
+
+static SntConn *cursorConn(sqlite3_vtab_cursor *pCursor) {
+  return ((ModelsVtab *)pCursor->pVtab)->pConn;
+}
+
+/* Rows are visited in rowid order by rowid, not by pointer, so a DELETE
+** between two steps of a scan cannot leave the cursor dangling. */
+static int modelsNext(sqlite3_vtab_cursor *pCursor) {
+  ModelsCursor *pCur = (ModelsCursor *)pCursor;
+  SntEntry *e = sntConnNext(cursorConn(pCursor), pCur->iRowid);
+  if (e) pCur->iRowid = e->iRowid;
+  else pCur->bEof = 1;
+  return SQLITE_OK;
+}
+
+static int modelsFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
+                        sqlite3_value **argv) {
+  (void)idxNum;
+  (void)idxStr;
+  (void)argc;
+  (void)argv;
+  ModelsCursor *pCur = (ModelsCursor *)pCursor;
+  pCur->iRowid = 0;
+  pCur->bEof = 0;
+  return modelsNext(pCursor);
+}
+
+static int modelsEof(sqlite3_vtab_cursor *pCursor) { return ((ModelsCursor *)pCursor)->bEof; }
+
+static int modelsRowid(sqlite3_vtab_cursor *pCursor, sqlite3_int64 *pRowid) {
+  *pRowid = ((ModelsCursor *)pCursor)->iRowid;
+  return SQLITE_OK;
+}
+
+/* The cache key of e's folder (free() it), or NULL for the embedded model.
+** *pbOk is 0 when the folder cannot be resolved (then it is not loaded). */
+static char *entryKey(const SntEntry *e, int *pbOk) {
+  char *z = e->zPath ? realpath(e->zPath, NULL) : NULL;
+  *pbOk = !e->zPath || z;
+  return z;
+}
+
+static int labelsJson(sqlite3_context *ctx, SntConn *p, const snt_config *cfg) {
+  int rc;
+  sntOutReset(p);
+  rc = sntOutRaw(p, "[", 1);
+  for (int i = 0; rc == SQLITE_OK && i < cfg->n_labels; i++) {
+    if (i) rc = sntOutRaw(p, ",", 1);
+    if (rc == SQLITE_OK) rc = sntOutJsonString(p, cfg->labels[i]);
+  }
+  if (rc == SQLITE_OK) rc = sntOutRaw(p, "]", 1);
+  if (rc == SQLITE_OK) sqlite3_result_text(ctx, p->zOut, (int)p->nOut, SQLITE_TRANSIENT);
+  return rc;
+}
+
+static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
+  ModelsCursor *pCur = (ModelsCursor *)pCursor;
+  SntConn *p = cursorConn(pCursor);
+  SntEntry *e = sntConnFindRowid(p, pCur->iRowid);
+  const snt_config *cfg;
+  if (!e) return SQLITE_OK; /* deleted during the scan: NULLs */
+  if (iCol == COL_NAME) {
+    sqlite3_result_text(ctx, e->zName, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_PATH) {
+    if (e->zPath) sqlite3_result_text(ctx, e->zPath, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_LOADED || iCol == COL_LOADS) {
+    int bOk;
+    char *zKey = entryKey(e, &bOk);
+    if (iCol == COL_LOADED) sqlite3_result_int(ctx, bOk && cacheIsLoaded(zKey));
+    else sqlite3_result_int64(ctx, bOk ? cacheLoadCount(zKey) : 0);
+    free(zKey);
+    return SQLITE_OK;
+  }
+  if (!(cfg = sntEntryConfig(e))) return SQLITE_OK; /* unreadable config.json: NULL */
+  switch (iCol) {
+    case COL_MODEL_TYPE:
+      sqlite3_result_text(ctx, cfg->arch == SNT_ARCH_BERT ? "bert" : "distilbert", -1,
+                          SQLITE_STATIC);
+      break;
+    case COL_LABELS:
+      if (labelsJson(ctx, p, cfg) != SQLITE_OK) return SQLITE_NOMEM;
+      break;
+    case COL_N_LAYERS: sqlite3_result_int(ctx, cfg->n_layers); break;
+    case COL_DIM: sqlite3_result_int(ctx, cfg->dim); break;
+    case COL_VOCAB_SIZE: sqlite3_result_int(ctx, cfg->vocab_size); break;
+    case COL_MAX_LENGTH: sqlite3_result_int(ctx, cfg->max_pos); break;
+  }
+  return SQLITE_OK;
+}
+
+static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                        sqlite3_int64 *pRowid) {
+  ModelsVtab *pTab = (ModelsVtab *)pVtab;
+  SntConn *p = pTab->pConn;
+  char *zErr = NULL;
+  int rc;
+  if (argc == 1) { /* DELETE */
+    sntConnRemove(p, sqlite3_value_int64(argv[0]));
+    return SQLITE_OK;
+  }
+  if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    pVtab->zErrMsg = sqlite3_mprintf(
+        "sentiment_models: UPDATE is not supported (DELETE the name, then INSERT it)");
+    return SQLITE_ERROR;
+  }
+  /* INSERT: argv[1] is the rowid (ignored: rowids are assigned), then the
+  ** columns in declaration order. */
+  for (int i = COL_MODEL_TYPE; i < argc - 2; i++) {
+    if (sqlite3_value_type(argv[2 + i]) != SQLITE_NULL) {
+      pVtab->zErrMsg = sqlite3_mprintf(
+          "sentiment_models: only name and path can be set; the other columns come from "
+          "the model's config.json");
+      return SQLITE_ERROR;
+    }
+  }
+  const char *zName = (const char *)sqlite3_value_text(argv[2 + COL_NAME]);
+  const char *zPath = (const char *)sqlite3_value_text(argv[2 + COL_PATH]);
+  if (!zName || !zName[0] || !zPath || !zPath[0]) {
+    pVtab->zErrMsg = sqlite3_mprintf(
+        "sentiment_models: name and path must be non-empty text: INSERT INTO "
+        "sentiment_models(name, path) VALUES ('imdb', '/path/to/model')");
+    return SQLITE_ERROR;
+  }
+  rc = sntConnAdd(p, zName, zPath, sqlite3_vtab_on_conflict(pTab->db) == SQLITE_REPLACE,
+                  &zErr);
+  if (rc == SQLITE_OK) {
+    *pRowid = sntConnFind(p, zName)->iRowid;
+  } else if (zErr) {
+    pVtab->zErrMsg = sqlite3_mprintf("sentiment_models: %s", zErr);
+  }
+  sqlite3_free(zErr);
+  return rc;
+}
+
+static sqlite3_module modelsModule = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only: no CREATE VIRTUAL TABLE */
+    .xConnect = modelsConnect,
+    .xBestIndex = modelsBestIndex,
+    .xDisconnect = modelsDisconnect,
+    .xDestroy = modelsDisconnect,
+    .xOpen = modelsOpen,
+    .xClose = modelsClose,
+    .xFilter = modelsFilter,
+    .xNext = modelsNext,
+    .xEof = modelsEof,
+    .xColumn = modelsColumn,
+    .xRowid = modelsRowid,
+    .xUpdate = modelsUpdate,
+};
+
+int sntRegisterModelsVtab(sqlite3 *db, SntConn *p) {
+  sntConnRef(p);
+  return sqlite3_create_module_v2(db, "sentiment_models", &modelsModule, p, sntConnUnref);
+}

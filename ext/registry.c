@@ -1,0 +1,383 @@
+/*
+** registry.c — per-connection model names and scratch buffers (registry.h).
+*/
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "registry.h"
+SQLITE_EXTENSION_INIT3
+
+#define MAX_CONFIG_BYTES (4 << 20) /* a config.json is a few hundred bytes */
+
+static void entryFree(SntEntry *e) {
+  if (!e) return;
+  snt_state_free(e->pState);
+  cacheRelease(e->pModel);
+  if (e->eCfg == 1) snt_config_free(&e->cfg);
+  sqlite3_free(e->aLogit);
+  sqlite3_free(e->zName);
+  sqlite3_free(e->zPath);
+  sqlite3_free(e);
+}
+
+/* A new entry appended to p, or NULL when out of memory. zPath may be NULL. */
+static SntEntry *entryAppend(SntConn *p, const char *zName, const char *zPath) {
+  if (p->nEntry == p->nAlloc) {
+    int nNew = p->nAlloc ? 2 * p->nAlloc : 4;
+    SntEntry **a = sqlite3_realloc64(p->apEntry, (sqlite3_uint64)nNew * sizeof *a);
+    if (!a) return NULL;
+    p->apEntry = a;
+    p->nAlloc = nNew;
+  }
+  SntEntry *e = sqlite3_malloc(sizeof *e);
+  if (!e) return NULL;
+  memset(e, 0, sizeof *e);
+  e->zName = sqlite3_mprintf("%s", zName);
+  e->zPath = zPath ? sqlite3_mprintf("%s", zPath) : NULL;
+  if (!e->zName || (zPath && !e->zPath)) {
+    entryFree(e);
+    return NULL;
+  }
+  e->iRowid = ++p->iNextRowid;
+  p->apEntry[p->nEntry++] = e;
+  return e;
+}
+
+SntConn *sntConnNew(void) {
+  SntConn *p = sqlite3_malloc(sizeof *p);
+  if (!p) return NULL;
+  memset(p, 0, sizeof *p);
+  /* Read the environment only: no file is touched until a call needs it. */
+  const char *zEnv = getenv("SENTIMENT_MODEL");
+  if (!entryAppend(p, "default", zEnv && zEnv[0] ? zEnv : NULL)) {
+    sntConnUnref(p);
+    return NULL;
+  }
+  return p;
+}
+
+void sntConnRef(SntConn *p) { p->nRef++; }
+
+void sntConnUnref(void *pArg) {
+  SntConn *p = pArg;
+  if (!p || --p->nRef > 0) return;
+  for (int i = 0; i < p->nEntry; i++) entryFree(p->apEntry[i]);
+  sqlite3_free(p->apEntry);
+  snt_tokens_free(&p->toks);
+  sqlite3_free(p->aId);
+  sqlite3_free(p->zOut);
+  sqlite3_free(p);
+}
+
+SntEntry *sntConnFind(SntConn *p, const char *zName) {
+  for (int i = 0; i < p->nEntry; i++)
+    if (strcmp(p->apEntry[i]->zName, zName) == 0) return p->apEntry[i];
+  return NULL;
+}
+
+SntEntry *sntConnFindRowid(SntConn *p, sqlite3_int64 iRowid) {
+  for (int i = 0; i < p->nEntry; i++)
+    if (p->apEntry[i]->iRowid == iRowid) return p->apEntry[i];
+  return NULL;
+}
+
+SntEntry *sntConnNext(SntConn *p, sqlite3_int64 iRowid) {
+  for (int i = 0; i < p->nEntry; i++) /* apEntry is in rowid order */
+    if (p->apEntry[i]->iRowid > iRowid) return p->apEntry[i];
+  return NULL;
+}
+
+void sntConnRemove(SntConn *p, sqlite3_int64 iRowid) {
+  for (int i = 0; i < p->nEntry; i++) {
+    if (p->apEntry[i]->iRowid != iRowid) continue;
+    entryFree(p->apEntry[i]);
+    memmove(&p->apEntry[i], &p->apEntry[i + 1], (size_t)(p->nEntry - i - 1) * sizeof *p->apEntry);
+    p->nEntry--;
+    return;
+  }
+}
+
+/* Read dir/config.json into a new sqlite3_malloc'd buffer. */
+static int readConfig(const char *zDir, char **pzJson, size_t *pn, snt_error *err) {
+  char *zFile = sqlite3_mprintf("%s/config.json", zDir);
+  FILE *f = NULL;
+  char *z = NULL;
+  struct stat st;
+  int rc = SNT_ERR_IO;
+  if (!zFile) {
+    rc = SNT_ERR_NOMEM;
+    goto done;
+  }
+  if (!(f = fopen(zFile, "rb")) || fstat(fileno(f), &st) != 0) {
+    snprintf(err->msg, sizeof err->msg, "cannot open model '%.900s': %s", zFile,
+             strerror(errno));
+    goto done;
+  }
+  if (st.st_size > MAX_CONFIG_BYTES) {
+    snprintf(err->msg, sizeof err->msg, "invalid model '%.900s': over %d bytes", zFile,
+             MAX_CONFIG_BYTES);
+    rc = SNT_ERR_TOO_BIG;
+    goto done;
+  }
+  if (!(z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1))) {
+    rc = SNT_ERR_NOMEM;
+    goto done;
+  }
+  size_t n = fread(z, 1, (size_t)st.st_size, f);
+  if (n != (size_t)st.st_size) {
+    snprintf(err->msg, sizeof err->msg, "cannot read model '%.900s'", zFile);
+    goto done;
+  }
+  z[n] = 0;
+  *pzJson = z;
+  *pn = n;
+  z = NULL;
+  rc = SNT_OK;
+done:
+  if (f) fclose(f);
+  sqlite3_free(z);
+  sqlite3_free(zFile);
+  return err->code = rc;
+}
+
+/* Parse e's config.json into e->cfg. */
+static int entryParseConfig(SntEntry *e, snt_error *err) {
+  const char *zConfig, *zVocab;
+  const void *pWeights;
+  size_t nConfig, nVocab, nWeights;
+  char *zJson = NULL;
+  int rc;
+  if (e->zPath) {
+    rc = readConfig(e->zPath, &zJson, &nConfig, err);
+    if (rc != SNT_OK) return rc;
+    zConfig = zJson;
+  } else if (!cacheEmbedded(&zConfig, &nConfig, &zVocab, &nVocab, &pWeights, &nWeights)) {
+    snprintf(err->msg, sizeof err->msg, "no embedded model");
+    return err->code = SNT_ERR_ARG;
+  }
+  rc = snt_config_parse(zConfig, nConfig, &e->cfg, err);
+  sqlite3_free(zJson);
+  return rc;
+}
+
+const snt_config *sntEntryConfig(SntEntry *e) {
+  if (e->pModel) return snt_model_config(cacheModel(e->pModel));
+  if (e->eCfg == 0) {
+    snt_error err = {0};
+    e->eCfg = entryParseConfig(e, &err) == SNT_OK ? 1 : 2;
+  }
+  return e->eCfg == 1 ? &e->cfg : NULL;
+}
+
+int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, char **pzErr) {
+  char *zReal = NULL;
+  struct stat st;
+  SntEntry *pOld = sntConnFind(p, zName), *e;
+  snt_error err = {0};
+  int rc = SQLITE_ERROR;
+  *pzErr = NULL;
+  if (pOld && !bReplace) {
+    *pzErr = sqlite3_mprintf("a model named '%s' already exists (DELETE it first, or INSERT OR "
+                             "REPLACE)", zName);
+    goto done;
+  }
+  if (!(zReal = realpath(zPath, NULL))) {
+    if (errno == ENOMEM) goto nomem;
+    *pzErr = sqlite3_mprintf("cannot open model '%s': %s", zPath, strerror(errno));
+    goto done;
+  }
+  if (stat(zReal, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *pzErr = sqlite3_mprintf("cannot open model '%s': not a folder (a HuggingFace model folder "
+                             "holds config.json, vocab.txt and model.safetensors)", zPath);
+    goto done;
+  }
+  if (!(e = entryAppend(p, zName, zReal))) goto nomem;
+  /* Parse config.json now, so that a wrong folder fails here and not at the
+  ** first sentiment() call; the weights are still loaded lazily. */
+  rc = entryParseConfig(e, &err);
+  if (rc != SNT_OK) {
+    sntConnRemove(p, e->iRowid);
+    if (rc == SNT_ERR_NOMEM) goto nomem;
+    *pzErr = strncmp(err.msg, "cannot", 6) == 0
+                 ? sqlite3_mprintf("%s", err.msg)
+                 : sqlite3_mprintf("invalid model '%s': %s", zReal, err.msg);
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  e->eCfg = 1;
+  if (pOld) sntConnRemove(p, pOld->iRowid);
+  rc = SQLITE_OK;
+  goto done;
+nomem:
+  rc = SQLITE_NOMEM;
+done:
+  if (rc == SQLITE_ERROR && !*pzErr) rc = SQLITE_NOMEM;
+  free(zReal);
+  return rc;
+}
+
+/* SNT_OK when folder zDir has the weights file; else the error says which
+** file cannot be opened (and what to do about a PyTorch-only folder). The
+** core checks the same, in its own words; this keeps the SQL message in the
+** form "cannot open model '<file>': <reason>" for every file. */
+static int checkWeights(const char *zDir, snt_error *err) {
+  struct stat st;
+  char *zFile = sqlite3_mprintf("%s/model.safetensors", zDir);
+  char *zBin = sqlite3_mprintf("%s/pytorch_model.bin", zDir);
+  int rc = SNT_OK;
+  if (!zFile || !zBin) {
+    rc = err->code = SNT_ERR_NOMEM;
+  } else if (stat(zFile, &st) != 0) {
+    int iErr = errno;
+    snprintf(err->msg, sizeof err->msg, "cannot open model '%.900s': %s%s", zFile,
+             strerror(iErr),
+             stat(zBin, &st) == 0 ? " (the folder has pytorch_model.bin: convert it to "
+                                    "model.safetensors, see README.md, Models)"
+                                  : "");
+    rc = err->code = SNT_ERR_IO;
+  }
+  sqlite3_free(zFile);
+  sqlite3_free(zBin);
+  return rc;
+}
+
+/* Load e's model (shared through the cache) and this connection's scratch. */
+static int entryAttach(SntEntry *e, snt_error *err) {
+  char *zReal = NULL;
+  if (e->zPath && !(zReal = realpath(e->zPath, NULL))) {
+    int iErr = errno;
+    snprintf(err->msg, sizeof err->msg, "cannot open model '%.900s': %s", e->zPath,
+             strerror(iErr));
+    return err->code = iErr == ENOMEM ? SNT_ERR_NOMEM : SNT_ERR_IO;
+  }
+  if (zReal && checkWeights(zReal, err) != SNT_OK) {
+    free(zReal);
+    return err->code;
+  }
+  e->pModel = cacheAcquire(zReal, err);
+  free(zReal);
+  if (!e->pModel) return err->code;
+  const snt_model *m = cacheModel(e->pModel);
+  e->pState = snt_state_new(m, snt_model_max_len(m), err);
+  e->aLogit = sqlite3_malloc64((sqlite3_uint64)snt_model_config(m)->n_labels * sizeof(float));
+  if (!e->pState || !e->aLogit) {
+    int rc = e->pState ? SNT_ERR_NOMEM : err->code;
+    snt_state_free(e->pState);
+    sqlite3_free(e->aLogit);
+    cacheRelease(e->pModel);
+    e->pState = NULL;
+    e->aLogit = NULL;
+    e->pModel = NULL;
+    return err->code = rc;
+  }
+  return SNT_OK;
+}
+
+int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **ppEntry,
+                 char **pzErr) {
+  SntEntry *e = sntConnFind(p, zName ? zName : "default");
+  *ppEntry = NULL;
+  *pzErr = NULL;
+  if (!e) {
+    *pzErr = sqlite3_mprintf("%s: no model named '%s' (see SELECT name FROM sentiment_models)",
+                             zFunc, zName ? zName : "default");
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if (!e->pModel) {
+    const char *z1, *z2;
+    const void *pW;
+    size_t n1, n2, nW;
+    if (!e->zPath && !cacheEmbedded(&z1, &n1, &z2, &n2, &pW, &nW)) {
+      *pzErr = sqlite3_mprintf(
+          "%s: no model named '%s': this build embeds no default model; set SENTIMENT_MODEL "
+          "to a model folder, or register one: INSERT OR REPLACE INTO sentiment_models(name, "
+          "path) VALUES ('%s', '/path/to/model')",
+          zFunc, e->zName, e->zName);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    snt_error err = {0};
+    if (entryAttach(e, &err) != SNT_OK) {
+      if (err.code == SNT_ERR_NOMEM) return SQLITE_NOMEM;
+      *pzErr = sqlite3_mprintf("%s: %s", zFunc, err.msg);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  }
+  *ppEntry = e;
+  return SQLITE_OK;
+}
+
+int sntConnTokenize(SntConn *p, SntEntry *e, const char *text, size_t n, snt_error *err) {
+  const snt_model *m = cacheModel(e->pModel);
+  int rc = snt_tokenize(snt_model_vocab(m), text, n, snt_model_max_len(m), &p->toks, err);
+  if (rc != SNT_OK) return rc;
+  if (p->toks.n > p->nIdAlloc) {
+    int32_t *a = sqlite3_realloc64(p->aId, (sqlite3_uint64)p->toks.n * sizeof *a);
+    if (!a) {
+      snprintf(err->msg, sizeof err->msg, "out of memory");
+      return err->code = SNT_ERR_NOMEM;
+    }
+    p->aId = a;
+    p->nIdAlloc = p->toks.n;
+  }
+  for (int i = 0; i < p->toks.n; i++) p->aId[i] = p->toks.tok[i].id;
+  return SNT_OK;
+}
+
+/* ---- output buffer ------------------------------------------------------- */
+
+void sntOutReset(SntConn *p) { p->nOut = 0; }
+
+int sntOutRaw(SntConn *p, const char *z, size_t n) {
+  if (p->nOut + n + 1 > p->nOutAlloc) {
+    size_t nNew = p->nOutAlloc ? p->nOutAlloc : 256;
+    while (nNew < p->nOut + n + 1) nNew *= 2;
+    char *zNew = sqlite3_realloc64(p->zOut, nNew);
+    if (!zNew) return SQLITE_NOMEM;
+    p->zOut = zNew;
+    p->nOutAlloc = nNew;
+  }
+  memcpy(p->zOut + p->nOut, z, n);
+  p->nOut += n;
+  p->zOut[p->nOut] = 0;
+  return SQLITE_OK;
+}
+
+int sntOutNumber(SntConn *p, double x) {
+  char zNum[64];
+  if (x != x || x > 1e308 || x < -1e308) return sntOutRaw(p, "null", 4);
+  sqlite3_snprintf(sizeof zNum, zNum, "%.9g", x);
+  return sntOutRaw(p, zNum, strlen(zNum));
+}
+
+int sntOutJsonString(SntConn *p, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  int rc = sntOutRaw(p, "\"", 1);
+  const char *zRun = s; /* start of the bytes not yet copied */
+  for (; rc == SQLITE_OK && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    char esc[8];
+    size_t nEsc = 0;
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)c;
+      nEsc = 2;
+    } else if (c < 0x20) {
+      memcpy(esc, "\\u00", 4);
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      nEsc = 6;
+    } else {
+      continue;
+    }
+    rc = sntOutRaw(p, zRun, (size_t)(s - zRun));
+    if (rc == SQLITE_OK) rc = sntOutRaw(p, esc, nEsc);
+    zRun = s + 1;
+  }
+  if (rc == SQLITE_OK) rc = sntOutRaw(p, zRun, (size_t)(s - zRun));
+  if (rc == SQLITE_OK) rc = sntOutRaw(p, "\"", 1);
+  return rc;
+}

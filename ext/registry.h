@@ -1,0 +1,98 @@
+/*
+** registry.h — per-connection state: the model names a connection knows
+** (what `SELECT * FROM sentiment_models` lists) and the scratch buffers its
+** calls reuse.
+**
+**   name ─► SntEntry (folder path) ─► CachedModel (model_cache.h, shared)
+**                                 └─► snt_state + logits (this connection's)
+**
+** One SntConn per connection, created by sqlite3_sentiment_init and handed to
+** every function and module it registers as their pApp/pAux; each of those
+** registrations holds a reference (sntConnRef) and its destructor drops it
+** (sntConnUnref), so the SntConn lives exactly as long as something points at
+** it. A connection is used by one thread at a time (SQLite serialises calls on
+** it), so nothing here takes a lock; the shared part is in model_cache.c.
+**
+** A name's model is loaded lazily: the first call that needs it attaches the
+** entry (sntEntryAttach), which takes a cache reference and allocates this
+** connection's snt_state for it; later calls reuse both.
+*/
+#ifndef SNT_REGISTRY_H
+#define SNT_REGISTRY_H
+
+#include <sqlite3ext.h>
+
+#include "model_cache.h"
+#include "snt.h"
+
+typedef struct SntEntry {
+  sqlite3_int64 iRowid;  /* rowid in sentiment_models: stable, never reused */
+  char *zName;
+  char *zPath;           /* model folder; NULL: the embedded default model */
+  snt_config cfg;        /* config.json for the listing, parsed on demand ... */
+  int eCfg;              /* ... 0: not yet, 1: parsed into cfg, 2: failed */
+  CachedModel *pModel;   /* NULL until the first call that needs the model */
+  snt_state *pState;     /* this connection's scratch for pModel */
+  float *aLogit;         /* (n_labels) */
+} SntEntry;
+
+typedef struct SntConn {
+  int nRef;              /* registrations pointing here */
+  SntEntry **apEntry;    /* in rowid order */
+  int nEntry, nAlloc;
+  sqlite3_int64 iNextRowid;
+  snt_tokens toks;       /* the last text's tokens, reused */
+  int32_t *aId;          /* toks' ids, contiguous for snt_forward */
+  int nIdAlloc;
+  char *zOut;            /* JSON results are built here, then copied by SQLite */
+  size_t nOut, nOutAlloc;
+} SntConn;
+
+/* A new SntConn with the one entry 'default' (the folder in $SENTIMENT_MODEL,
+** else the embedded model) and a reference count of 0. NULL when out of
+** memory. */
+SntConn *sntConnNew(void);
+void sntConnRef(SntConn *p);
+/* Drops one reference; frees at zero. A destructor for sqlite3_create_*_v2. */
+void sntConnUnref(void *p);
+
+SntEntry *sntConnFind(SntConn *p, const char *zName);
+SntEntry *sntConnFindRowid(SntConn *p, sqlite3_int64 iRowid);
+/* The first entry with a rowid greater than iRowid, or NULL. */
+SntEntry *sntConnNext(SntConn *p, sqlite3_int64 iRowid);
+
+/* Register folder zPath under zName (the folder must exist and hold a
+** config.json that parses; its realpath is stored). With bReplace an
+** existing zName is replaced, else it is an error. Returns an SQLite code;
+** on error *pzErr is an sqlite3_malloc'd message (NULL for SQLITE_NOMEM). */
+int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, char **pzErr);
+/* Drop the entry of iRowid (its model reference too); no-op if absent. */
+void sntConnRemove(SntConn *p, sqlite3_int64 iRowid);
+
+/* The entry named zName (NULL: 'default') with its model loaded, for a call
+** of zFunc (e.g. "sentiment()"). Returns SQLITE_OK, SQLITE_NOMEM (no message)
+** or SQLITE_ERROR with *pzErr = "zFunc: <cause>" (sqlite3_malloc'd). */
+int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **ppEntry,
+                 char **pzErr);
+
+/* The entry's config for the listing: the loaded model's, else config.json
+** parsed (once) from its folder or the embedded model; NULL when neither can
+** be read. Reads no weights. */
+const snt_config *sntEntryConfig(SntEntry *e);
+
+/* Tokenize text[0..n) for e's model into p->toks (truncated to the model's
+** max length) and p->aId. Returns an SNT_* code, err filled. */
+int sntConnTokenize(SntConn *p, SntEntry *e, const char *text, size_t n, snt_error *err);
+
+/* The output buffer p->zOut[0..nOut): reset, then append. Each append
+** returns SQLITE_OK or SQLITE_NOMEM. Numbers are printed with
+** sqlite3_snprintf("%.9g") (enough digits to round-trip a float, and no
+** locale: a host that set LC_NUMERIC to "de_DE" still gets valid JSON);
+** a non-finite number is printed as null. */
+void sntOutReset(SntConn *p);
+int sntOutRaw(SntConn *p, const char *z, size_t n);
+int sntOutNumber(SntConn *p, double x);
+/* s as a JSON string, quotes included. */
+int sntOutJsonString(SntConn *p, const char *s);
+
+#endif

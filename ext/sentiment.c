@@ -1,0 +1,244 @@
+/*
+** sentiment.c — a SQLite extension that classifies text with a DistilBERT or
+** BERT sequence classifier, on the CPU.
+**
+**   .load ./sentiment
+**   SELECT sentiment('A gripping, beautifully shot film.');        -- 'positive'
+**   SELECT sentiment_score('Two hours I will never get back.');    -- 0.0213...
+**   SELECT sentiment_scores('meh');       -- {"negative":0.61,"positive":0.39}
+**   SELECT sentiment_logits('meh');       -- [0.213,-0.236]
+**   SELECT * FROM sentiment_tokens('Unwatchable!');   -- pos, id, token, start, end
+**
+**   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
+**   SELECT sentiment(review, 'imdb') FROM reviews;
+**   SELECT * FROM sentiment_models;        -- name, path, model_type, labels, …
+**   SELECT sentiment_version();
+**
+** The model argument is a name from sentiment_models; without it, 'default':
+** the folder in $SENTIMENT_MODEL, else the model embedded in this library.
+** NULL in gives NULL out; numbers are scored as their text; a text longer than
+** the model's limit (512 tokens) is truncated to its first 510 pieces.
+**
+** Files: this one (init, the registration table, the scalar functions),
+** registry.c (the names a connection knows + its scratch buffers),
+** model_cache.c (models loaded once per process, shared by every connection
+** and thread), models_vtab.c, tokens_vtab.c, scan_vtab.c (sentiment_scan),
+** default_model.S.
+**
+** Flags (also in README.md, "SQL reference"):
+**   - The scalar functions are SQLITE_DETERMINISTIC: the same text and model
+**     name give the same value, so `CREATE INDEX … ON reviews(sentiment(text))`,
+**     generated columns and partial indexes can use them. (If you re-point a
+**     name that an index uses at another folder, REINDEX.)
+**   - They are SQLITE_INNOCUOUS, usable from views, triggers and indexes even
+**     with PRAGMA trusted_schema=OFF: they read only the default model and the
+**     folders that this connection registered itself, by direct SQL — a
+**     schema cannot make them open a path of its choosing.
+**   - sentiment_tokens is SQLITE_VTAB_INNOCUOUS for the same reason.
+**   - sentiment_models is SQLITE_VTAB_DIRECTONLY (as csv.c): an INSERT names
+**     a path that is then read, and a schema someone else wrote (a trigger or
+**     a view in a database file you open) must not be able to do that.
+*/
+#include <math.h>
+#include <string.h>
+
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+
+#include "registry.h"
+
+#define SENTIMENT_VERSION "0.1.0"
+
+/* In models_vtab.c and tokens_vtab.c. */
+int sntRegisterModelsVtab(sqlite3 *db, SntConn *p);
+int sntRegisterTokensVtab(sqlite3 *db, SntConn *p);
+/* scan_vtab.c (sentiment_scan, sentiment_threads). Weak while that file is
+** being written, so that ext/ links with or without it. */
+int sntRegisterScanVtab(sqlite3 *db, SntConn *p) __attribute__((weak));
+
+/* What a scalar call returns, and the name its errors start with. */
+enum { OUT_LABEL, OUT_SCORE, OUT_SCORES, OUT_LOGITS };
+static const char *const azFuncName[] = {"sentiment()", "sentiment_score()",
+                                         "sentiment_scores()", "sentiment_logits()"};
+
+static void resultError(sqlite3_context *ctx, int rc, char *zErr) {
+  if (rc == SQLITE_NOMEM || !zErr) {
+    sqlite3_result_error_nomem(ctx);
+  } else {
+    sqlite3_result_error(ctx, zErr, -1);
+  }
+  sqlite3_free(zErr);
+}
+
+/* softmax(aLogit) into aProb, in double. */
+static void softmax(const float *aLogit, int n, double *aProb) {
+  double mx = aLogit[0], sum = 0;
+  for (int i = 1; i < n; i++)
+    if (aLogit[i] > mx) mx = aLogit[i];
+  for (int i = 0; i < n; i++) sum += aProb[i] = exp((double)aLogit[i] - mx);
+  for (int i = 0; i < n; i++) aProb[i] /= sum;
+}
+
+/* The four scalar functions: tokenize, forward, then shape the logits. */
+static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int eOut) {
+  SntConn *p = sqlite3_user_data(ctx);
+  const char *zFunc = azFuncName[eOut];
+  const char *zModel = NULL;
+  SntEntry *e;
+  char *zErr = NULL;
+  snt_error err = {0};
+  int rc;
+
+  for (int i = 0; i < argc; i++)
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return; /* NULL in, NULL out */
+  if (argc > 1 && !(zModel = (const char *)sqlite3_value_text(argv[1]))) goto nomem;
+  rc = sntConnModel(p, zFunc, zModel, &e, &zErr);
+  if (rc != SQLITE_OK) {
+    resultError(ctx, rc, zErr);
+    return;
+  }
+  const char *zText = (const char *)sqlite3_value_text(argv[0]);
+  if (!zText) goto nomem;
+  size_t nText = (size_t)sqlite3_value_bytes(argv[0]);
+  const snt_model *m = cacheModel(e->pModel);
+  if (sntConnTokenize(p, e, zText, nText, &err) != SNT_OK ||
+      snt_forward(m, e->pState, p->aId, p->toks.n, e->aLogit, &err) != SNT_OK) {
+    if (err.code == SNT_ERR_NOMEM) goto nomem;
+    resultError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s", zFunc, err.msg));
+    return;
+  }
+
+  const snt_config *cfg = snt_model_config(m);
+  int nLabel = cfg->n_labels;
+  const float *aLogit = e->aLogit;
+  double aProbSmall[16], *aProb = aProbSmall;
+  if (nLabel > 16 && !(aProb = sqlite3_malloc64((sqlite3_uint64)nLabel * sizeof *aProb)))
+    goto nomem;
+  softmax(aLogit, nLabel, aProb);
+
+  rc = SQLITE_OK;
+  switch (eOut) {
+    case OUT_LABEL: {
+      int iBest = 0; /* the first of equal maxima, as argmax */
+      for (int i = 1; i < nLabel; i++)
+        if (aLogit[i] > aLogit[iBest]) iBest = i;
+      sqlite3_result_text(ctx, cfg->labels[iBest], -1, SQLITE_TRANSIENT);
+      break;
+    }
+    case OUT_SCORE: {
+      int iPos = cachePositiveLabel(e->pModel);
+      if (iPos >= 0) sqlite3_result_double(ctx, aProb[iPos]);
+      break; /* no positive class: NULL */
+    }
+    case OUT_SCORES:
+    case OUT_LOGITS:
+      sntOutReset(p);
+      rc = sntOutRaw(p, eOut == OUT_SCORES ? "{" : "[", 1);
+      for (int i = 0; rc == SQLITE_OK && i < nLabel; i++) {
+        if (i) rc = sntOutRaw(p, ",", 1);
+        if (rc == SQLITE_OK && eOut == OUT_SCORES) {
+          rc = sntOutJsonString(p, cfg->labels[i]);
+          if (rc == SQLITE_OK) rc = sntOutRaw(p, ":", 1);
+        }
+        if (rc == SQLITE_OK) rc = sntOutNumber(p, eOut == OUT_SCORES ? aProb[i] : aLogit[i]);
+      }
+      if (rc == SQLITE_OK) rc = sntOutRaw(p, eOut == OUT_SCORES ? "}" : "]", 1);
+      if (rc == SQLITE_OK) {
+        sqlite3_result_text(ctx, p->zOut, (int)p->nOut, SQLITE_TRANSIENT);
+        sqlite3_result_subtype(ctx, 'J'); /* JSON, for json_*() callers */
+      }
+      break;
+  }
+  if (aProb != aProbSmall) sqlite3_free(aProb);
+  if (rc != SQLITE_OK) goto nomem;
+  return;
+nomem:
+  sqlite3_result_error_nomem(ctx);
+}
+
+static void sentimentFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  scoreFunc(ctx, argc, argv, OUT_LABEL);
+}
+static void scoreOneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  scoreFunc(ctx, argc, argv, OUT_SCORE);
+}
+static void scoresFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  scoreFunc(ctx, argc, argv, OUT_SCORES);
+}
+static void logitsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  scoreFunc(ctx, argc, argv, OUT_LOGITS);
+}
+
+static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  sqlite3_result_text(ctx, SENTIMENT_VERSION, -1, SQLITE_STATIC);
+}
+
+#define SCALAR_FLAGS (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
+/* The JSON results carry subtype 'J' so that json_object() nests them as JSON;
+** SQLite 3.45+ wants functions that set a subtype to say so. */
+#ifdef SQLITE_RESULT_SUBTYPE
+#define JSON_FLAGS (SCALAR_FLAGS | SQLITE_RESULT_SUBTYPE)
+#else
+#define JSON_FLAGS SCALAR_FLAGS
+#endif
+
+static const struct {
+  const char *zName;
+  int nArg;
+  int flags;
+  void (*xFunc)(sqlite3_context *, int, sqlite3_value **);
+} aFunc[] = {
+    {"sentiment", 1, SCALAR_FLAGS, sentimentFunc},
+    {"sentiment", 2, SCALAR_FLAGS, sentimentFunc},
+    {"sentiment_score", 1, SCALAR_FLAGS, scoreOneFunc},
+    {"sentiment_score", 2, SCALAR_FLAGS, scoreOneFunc},
+    {"sentiment_scores", 1, JSON_FLAGS, scoresFunc},
+    {"sentiment_scores", 2, JSON_FLAGS, scoresFunc},
+    {"sentiment_logits", 1, JSON_FLAGS, logitsFunc},
+    {"sentiment_logits", 2, JSON_FLAGS, logitsFunc},
+    {"sentiment_version", 0, SCALAR_FLAGS, versionFunc},
+};
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+__attribute__((visibility("default"))) int sqlite3_sentiment_init(
+    sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+  SQLITE_EXTENSION_INIT2(pApi);
+  SntConn *p = sntConnNew();
+  int rc = SQLITE_OK;
+  if (!p) return SQLITE_NOMEM;
+  /* Each registration holds a reference to p, dropped by its destructor
+  ** (which SQLite also calls when the registration itself fails). */
+  sntConnRef(p);
+  for (size_t i = 0; rc == SQLITE_OK && i < sizeof aFunc / sizeof aFunc[0]; i++) {
+    sntConnRef(p);
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg, aFunc[i].flags, p,
+                                    aFunc[i].xFunc, NULL, NULL, sntConnUnref);
+    if (rc != SQLITE_OK && pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register %s(): %s", aFunc[i].zName,
+                                  sqlite3_errmsg(db));
+  }
+  if (rc == SQLITE_OK) {
+    rc = sntRegisterModelsVtab(db, p);
+    if (rc != SQLITE_OK && pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_models: %s",
+                                  sqlite3_errmsg(db));
+  }
+  if (rc == SQLITE_OK) {
+    rc = sntRegisterTokensVtab(db, p);
+    if (rc != SQLITE_OK && pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_tokens: %s",
+                                  sqlite3_errmsg(db));
+  }
+  if (rc == SQLITE_OK && sntRegisterScanVtab) {
+    rc = sntRegisterScanVtab(db, p);
+    if (rc != SQLITE_OK && pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_scan: %s",
+                                  sqlite3_errmsg(db));
+  }
+  sntConnUnref(p);
+  return rc;
+}

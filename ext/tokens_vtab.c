@@ -1,0 +1,230 @@
+/*
+** tokens_vtab.c — sentiment_tokens: the tokens a model sees for a text.
+**
+**   SELECT pos, id, token, start, end FROM sentiment_tokens('Loved it!');
+**   -- 0|101|[CLS]||        1|3866|loved|0|5   2|2009|it|6|8
+**   -- 3|999|!|8|9          4|102|[SEP]||
+**   SELECT r.id, t.token FROM reviews r, sentiment_tokens(r.text, 'imdb') t;
+**
+** A table-valued function (eponymous virtual table) with hidden arguments
+** text and model. One row per token after truncation to the model's length,
+** [CLS] and [SEP] included: pos (0-based), id (vocabulary id), token (the
+** WordPiece, '##' continuation included), start and end (byte offsets
+** [start, end) into the text; NULL for [CLS] and [SEP]). A NULL text or
+** model gives no rows.
+**
+** SQLITE_VTAB_INNOCUOUS: it reads only models that the connection itself
+** registered (or the default), like the scalar functions.
+*/
+#include <string.h>
+
+#include "registry.h"
+SQLITE_EXTENSION_INIT3
+
+enum { COL_POS, COL_ID, COL_TOKEN, COL_START, COL_END, COL_TEXT, COL_MODEL };
+
+typedef struct TokensVtab {
+  sqlite3_vtab base;
+  SntConn *pConn;
+} TokensVtab;
+
+typedef struct TokensCursor {
+  sqlite3_vtab_cursor base;
+  CachedModel *pModel;   /* a reference held while the rows are read */
+  snt_tokens toks;       /* this cursor's own: scalar calls reuse the connection's */
+  int iPos;
+  sqlite3_value *pText, *pModelName; /* the arguments, for the hidden columns */
+} TokensCursor;
+
+static int tokensConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  int rc = sqlite3_declare_vtab(db,
+                                "CREATE TABLE x(pos INTEGER, id INTEGER, token TEXT, "
+                                "start INTEGER, \"end\" INTEGER, text HIDDEN, model HIDDEN)");
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  TokensVtab *pVtab = sqlite3_malloc(sizeof *pVtab);
+  if (!pVtab) return SQLITE_NOMEM;
+  memset(pVtab, 0, sizeof *pVtab);
+  pVtab->pConn = pAux;
+  *ppVtab = &pVtab->base;
+  return SQLITE_OK;
+}
+
+static int tokensDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+/* idxNum bit 1: text given (argv[0]); bit 2: model given (argv[1]). Both must
+** be equality constraints the planner can use; without a text at all the
+** query is an error rather than an empty table. */
+static int tokensBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  int iText = -1, iModel = -1, bUnusable = 0;
+  for (int i = 0; i < pInfo->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    if (c->iColumn != COL_TEXT && c->iColumn != COL_MODEL) continue;
+    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (!c->usable) {
+      bUnusable = 1;
+      continue;
+    }
+    if (c->iColumn == COL_TEXT) iText = i;
+    else iModel = i;
+  }
+  if (bUnusable) return SQLITE_CONSTRAINT; /* try a plan where they are usable */
+  if (iText < 0) {
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_mprintf(
+        "sentiment_tokens(): needs a text: SELECT * FROM sentiment_tokens('some text' [, "
+        "model])");
+    return SQLITE_ERROR;
+  }
+  pInfo->aConstraintUsage[iText].argvIndex = 1;
+  pInfo->aConstraintUsage[iText].omit = 1;
+  pInfo->idxNum = 1;
+  if (iModel >= 0) {
+    pInfo->aConstraintUsage[iModel].argvIndex = 2;
+    pInfo->aConstraintUsage[iModel].omit = 1;
+    pInfo->idxNum |= 2;
+  }
+  pInfo->estimatedCost = 100;
+  pInfo->estimatedRows = 100;
+  return SQLITE_OK;
+}
+
+static int tokensOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
+  (void)pVtab;
+  TokensCursor *pCur = sqlite3_malloc(sizeof *pCur);
+  if (!pCur) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof *pCur);
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static void cursorReset(TokensCursor *pCur) {
+  cacheRelease(pCur->pModel);
+  pCur->pModel = NULL;
+  pCur->toks.n = 0;
+  pCur->iPos = 0;
+  sqlite3_value_free(pCur->pText);
+  sqlite3_value_free(pCur->pModelName);
+  pCur->pText = pCur->pModelName = NULL;
+}
+
+static int tokensClose(sqlite3_vtab_cursor *pCursor) {
+  TokensCursor *pCur = (TokensCursor *)pCursor;
+  cursorReset(pCur);
+  snt_tokens_free(&pCur->toks);
+  sqlite3_free(pCur);
+  return SQLITE_OK;
+}
+
+static int tokensFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
+                        sqlite3_value **argv) {
+  TokensCursor *pCur = (TokensCursor *)pCursor;
+  sqlite3_vtab *pVtab = pCursor->pVtab;
+  SntConn *p = ((TokensVtab *)pVtab)->pConn;
+  const char *zModel = NULL;
+  SntEntry *e;
+  char *zErr = NULL;
+  snt_error err = {0};
+  int rc;
+  (void)idxStr;
+  cursorReset(pCur);
+  if (argc < 1 || !(idxNum & 1)) return SQLITE_OK;
+  for (int i = 0; i < argc; i++)
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK; /* no rows */
+  if (!(pCur->pText = sqlite3_value_dup(argv[0]))) return SQLITE_NOMEM;
+  if (argc > 1) {
+    if (!(pCur->pModelName = sqlite3_value_dup(argv[1]))) return SQLITE_NOMEM;
+    if (!(zModel = (const char *)sqlite3_value_text(pCur->pModelName))) return SQLITE_NOMEM;
+  }
+  rc = sntConnModel(p, "sentiment_tokens()", zModel, &e, &zErr);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zErr;
+    return rc;
+  }
+  pCur->pModel = e->pModel;
+  cacheRetain(pCur->pModel); /* the name may be deleted while we read */
+  const snt_model *m = cacheModel(pCur->pModel);
+  const char *zText = (const char *)sqlite3_value_text(pCur->pText);
+  if (!zText) return SQLITE_NOMEM;
+  size_t nText = (size_t)sqlite3_value_bytes(pCur->pText);
+  rc = snt_tokenize(snt_model_vocab(m), zText, nText, snt_model_max_len(m), &pCur->toks, &err);
+  if (rc != SNT_OK) {
+    pCur->toks.n = 0;
+    if (rc == SNT_ERR_NOMEM) return SQLITE_NOMEM;
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_mprintf("sentiment_tokens(): %s", err.msg);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+static int tokensNext(sqlite3_vtab_cursor *pCursor) {
+  ((TokensCursor *)pCursor)->iPos++;
+  return SQLITE_OK;
+}
+
+static int tokensEof(sqlite3_vtab_cursor *pCursor) {
+  TokensCursor *pCur = (TokensCursor *)pCursor;
+  return pCur->iPos >= pCur->toks.n;
+}
+
+static int tokensColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
+  TokensCursor *pCur = (TokensCursor *)pCursor;
+  const snt_token *t = &pCur->toks.tok[pCur->iPos];
+  switch (iCol) {
+    case COL_POS: sqlite3_result_int(ctx, pCur->iPos); break;
+    case COL_ID: sqlite3_result_int(ctx, t->id); break;
+    case COL_TOKEN: {
+      const char *z = snt_vocab_piece(snt_model_vocab(cacheModel(pCur->pModel)), t->id);
+      if (z) sqlite3_result_text(ctx, z, -1, SQLITE_TRANSIENT);
+      break;
+    }
+    case COL_START:
+      if (t->start >= 0) sqlite3_result_int64(ctx, t->start);
+      break;
+    case COL_END:
+      if (t->end >= 0) sqlite3_result_int64(ctx, t->end);
+      break;
+    case COL_TEXT:
+      if (pCur->pText) sqlite3_result_value(ctx, pCur->pText);
+      break;
+    case COL_MODEL:
+      if (pCur->pModelName) sqlite3_result_value(ctx, pCur->pModelName);
+      break;
+  }
+  return SQLITE_OK;
+}
+
+static int tokensRowid(sqlite3_vtab_cursor *pCursor, sqlite3_int64 *pRowid) {
+  *pRowid = ((TokensCursor *)pCursor)->iPos;
+  return SQLITE_OK;
+}
+
+static sqlite3_module tokensModule = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only */
+    .xConnect = tokensConnect,
+    .xBestIndex = tokensBestIndex,
+    .xDisconnect = tokensDisconnect,
+    .xDestroy = tokensDisconnect,
+    .xOpen = tokensOpen,
+    .xClose = tokensClose,
+    .xFilter = tokensFilter,
+    .xNext = tokensNext,
+    .xEof = tokensEof,
+    .xColumn = tokensColumn,
+    .xRowid = tokensRowid,
+};
+
+int sntRegisterTokensVtab(sqlite3 *db, SntConn *p) {
+  sntConnRef(p);
+  return sqlite3_create_module_v2(db, "sentiment_tokens", &tokensModule, p, sntConnUnref);
+}

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "snt.h"
 
@@ -42,6 +43,15 @@ static long status_kb(const char *field) {
 static void print_rss(const char *when) {
   printf("  RSS %-22s %7.1f MB  (file-backed %6.1f MB, anonymous %6.1f MB)\n", when,
          status_kb("VmRSS") / 1024.0, status_kb("RssFile") / 1024.0, status_kb("RssAnon") / 1024.0);
+}
+
+/* The 1-minute load average: other work on the machine skews every timing. */
+static double loadavg(void) {
+  FILE *f = fopen("/proc/loadavg", "r");
+  double l = -1;
+  if (f && fscanf(f, "%lf", &l) != 1) l = -1;
+  if (f) fclose(f);
+  return l;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -90,6 +100,7 @@ int main(int argc, char **argv) {
   snt_error err = {0};
   printf("bench_model: %s, %d runs each (after 1 warm-up), OpenBLAS %s\n", argv[1], reps,
          openblas_get_config());
+  printf("  load average before: %.2f (on %ld CPUs)\n", loadavg(), sysconf(_SC_NPROCESSORS_ONLN));
   print_rss("before load");
   double t0 = now();
   snt_model *m = snt_model_open(argv[1], &err);
@@ -124,7 +135,7 @@ int main(int argc, char **argv) {
              work[w].n_seq * work[w].len / med);
     }
   }
-  printf("\n");
+  printf("\n  load average after: %.2f\n", loadavg());
   print_rss("after the runs");
   snt_state_free(s);
   snt_model_free(m);

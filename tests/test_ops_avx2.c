@@ -17,6 +17,7 @@ static float frand(unsigned *s, float lo, float hi) {
 }
 
 int main(void) {
+  (void)shared_dir; /* check.h's; this test needs no shared data */
   printf("ops_avx2: AVX2/FMA path %s\n", snt_have_avx2() ? "on" : "off (scalar fallback)");
 
   /* GELU: a dense sweep of [-12, 12] plus the extremes; relative error vs the

@@ -9,9 +9,11 @@
 **   4. the same model from memory, as F16, as BF16 and with F32 tensors not
 **      4-byte aligned in the file (the conversion / copy paths): F16 and BF16
 **      must give bit-identical logits to F32 weights rounded the same way;
-**      the F16 decoder is checked on all 65,536 bit patterns.
+**      the F16 decoder is checked on all 65,536 bit patterns;
+**   5. two threads sharing one model (a state each) get the one-thread logits.
 */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "check.h"
@@ -237,6 +239,45 @@ static double run_batched(const snt_model *m, const golden *g, const float *ref,
   return worst;
 }
 
+/* Two threads, one model, a state each: the model is read-only, so both get
+** the one-thread logits. */
+typedef struct worker {
+  const snt_model *m;
+  const golden *g;
+  float *out;
+  int failed;
+} worker;
+
+static void *worker_run(void *arg) {
+  worker *w = arg;
+  snt_error err = {0};
+  snt_state *s = snt_state_new(w->m, 0, &err);
+  int C = snt_model_config(w->m)->n_labels;
+  w->failed = !s;
+  for (int i = 0; s && i < w->g->n; i++)
+    if (snt_forward(w->m, s, w->g->c[i].ids, w->g->c[i].n, w->out + (size_t)i * C, &err)) w->failed++;
+  snt_state_free(s);
+  return NULL;
+}
+
+static void run_threads(const snt_model *m, const golden *g, const float *ref) {
+  int C = snt_model_config(m)->n_labels;
+  worker w[2];
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) {
+    w[i] = (worker){m, g, malloc((size_t)g->n * C * sizeof(float)), 0};
+    CHECK(pthread_create(&th[i], NULL, worker_run, &w[i]) == 0, "pthread_create");
+  }
+  for (int i = 0; i < 2; i++) {
+    pthread_join(th[i], NULL);
+    /* Same kernels on the same data; OpenBLAS splits rows and columns, never
+    ** the sum, so in practice this is 0. */
+    double d = maxdiff(w[i].out, ref, (size_t)g->n * C);
+    CHECK(!w[i].failed && d <= 1e-6, "thread %d: logits differ from the one-thread run by %g", i, d);
+    free(w[i].out);
+  }
+}
+
 static char *slurp(const char *path, size_t *n) {
   char *buf = NULL;
   snt_error err = {0};
@@ -358,6 +399,7 @@ static void test_golden(const char *shared, const char *name) {
   CHECK(bd < 1e-5, "%s: batch differs from one-by-one by %g", name, bd);
   bd = run_batched(m, &g, one, 512);
   CHECK(bd < 1e-5, "%s: batch (512) differs from one-by-one by %g", name, bd);
+  run_threads(m, &g, one);
   test_dtypes(dir, &g, one, C);
   free(one);
   snt_model_free(m);

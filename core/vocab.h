@@ -46,10 +46,10 @@ static inline uint32_t snt_vocab_hash_more(uint32_t h, const char *s, size_t n) 
 #define SNT_VOCAB_HASH_CONT \
   ((((SNT_VOCAB_HASH0 ^ 0x23u) * 16777619u) ^ 0x23u) * 16777619u)
 
-/* The id of (cont ? "##" : "") + s[0..n), or -1. */
-static inline int32_t snt_vocab_find(const snt_vocab *v, int cont, const char *s,
-                                     size_t n) {
-  uint32_t h = snt_vocab_hash_more(cont ? SNT_VOCAB_HASH_CONT : SNT_VOCAB_HASH0, s, n);
+/* The id of (cont ? "##" : "") + s[0..n), or -1; h is its hash
+** (snt_vocab_hash_more from SNT_VOCAB_HASH0, or SNT_VOCAB_HASH_CONT when cont). */
+static inline int32_t snt_vocab_find_hashed(const snt_vocab *v, int cont, const char *s,
+                                            size_t n, uint32_t h) {
   size_t want = n + (cont ? 2 : 0);
   for (uint32_t i = h & v->mask;; i = (i + 1) & v->mask) {
     const snt_vocab_slot *e = &v->slot[i];
@@ -59,6 +59,12 @@ static inline int32_t snt_vocab_find(const snt_vocab *v, int cont, const char *s
     if (cont && (p[0] != '#' || p[1] != '#')) continue;
     if (memcmp(p + (cont ? 2 : 0), s, n) == 0) return e->id;
   }
+}
+
+/* The id of (cont ? "##" : "") + s[0..n), or -1. */
+static inline int32_t snt_vocab_find(const snt_vocab *v, int cont, const char *s, size_t n) {
+  uint32_t h = snt_vocab_hash_more(cont ? SNT_VOCAB_HASH_CONT : SNT_VOCAB_HASH0, s, n);
+  return snt_vocab_find_hashed(v, cont, s, n, h);
 }
 
 #endif

@@ -19,6 +19,7 @@ static void entryFree(SntEntry *e) {
   cacheRelease(e->pModel);
   if (e->eCfg == 1) snt_config_free(&e->cfg);
   sqlite3_free(e->aLogit);
+  sqlite3_free(e->zLast);
   sqlite3_free(e->zName);
   sqlite3_free(e->zPath);
   sqlite3_free(e);

@@ -33,7 +33,10 @@ typedef struct SntEntry {
   int eCfg;              /* ... 0: not yet, 1: parsed into cfg, 2: failed */
   CachedModel *pModel;   /* NULL until the first call that needs the model */
   snt_state *pState;     /* this connection's scratch for pModel */
-  float *aLogit;         /* (n_labels) */
+  float *aLogit;         /* (n_labels): the logits of the last text scored ... */
+  char *zLast;           /* ... which was zLast[0..nLast) when bLast is 1, kept so */
+  size_t nLast, nLastAlloc; /* that sentiment(t), sentiment_score(t) in one row */
+  int bLast;             /* run the model once */
 } SntEntry;
 
 typedef struct SntConn {

@@ -79,7 +79,27 @@ static void softmax(const float *aLogit, int n, double *aProb) {
   for (int i = 0; i < n; i++) aProb[i] /= sum;
 }
 
-/* The four scalar functions: tokenize, forward, then shape the logits. */
+/* Keep text as the one whose logits e->aLogit holds: the next call with the
+** same text and model (sentiment(t) and sentiment_score(t) in one row) reuses
+** them. Texts over MEMO_MAX_BYTES are not kept (the buffer would stay that
+** big); neither when the copy cannot be allocated: it is only a shortcut. */
+#define MEMO_MAX_BYTES 65536
+static void rememberText(SntEntry *e, const char *zText, size_t nText) {
+  if (nText > MEMO_MAX_BYTES) return;
+  if (nText > e->nLastAlloc) {
+    size_t nNew = nText < 256 ? 256 : nText;
+    char *z = sqlite3_realloc64(e->zLast, nNew);
+    if (!z) return;
+    e->zLast = z;
+    e->nLastAlloc = nNew;
+  }
+  if (nText) memcpy(e->zLast, zText, nText);
+  e->nLast = nText;
+  e->bLast = 1;
+}
+
+/* The four scalar functions: tokenize, forward (unless the text is the one
+** just scored), then shape the logits. */
 static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int eOut) {
   SntConn *p = sqlite3_user_data(ctx);
   const char *zFunc = azFuncName[eOut];
@@ -101,11 +121,15 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
   if (!zText) goto nomem;
   size_t nText = (size_t)sqlite3_value_bytes(argv[0]);
   const snt_model *m = cacheModel(e->pModel);
-  if (sntConnTokenize(p, e, zText, nText, &err) != SNT_OK ||
-      snt_forward(m, e->pState, p->aId, p->toks.n, e->aLogit, &err) != SNT_OK) {
-    if (err.code == SNT_ERR_NOMEM) goto nomem;
-    resultError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s", zFunc, err.msg));
-    return;
+  if (!(e->bLast && e->nLast == nText && (nText == 0 || memcmp(e->zLast, zText, nText) == 0))) {
+    e->bLast = 0;
+    if (sntConnTokenize(p, e, zText, nText, &err) != SNT_OK ||
+        snt_forward(m, e->pState, p->aId, p->toks.n, e->aLogit, &err) != SNT_OK) {
+      if (err.code == SNT_ERR_NOMEM) goto nomem;
+      resultError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s", zFunc, err.msg));
+      return;
+    }
+    rememberText(e, zText, nText);
   }
 
   const snt_config *cfg = snt_model_config(m);
@@ -176,13 +200,15 @@ static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 #define SCALAR_FLAGS (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
-/* The JSON results carry subtype 'J' so that json_object() nests them as JSON;
-** SQLite 3.45+ wants functions that set a subtype to say so. */
-#ifdef SQLITE_RESULT_SUBTYPE
-#define JSON_FLAGS (SCALAR_FLAGS | SQLITE_RESULT_SUBTYPE)
-#else
-#define JSON_FLAGS SCALAR_FLAGS
+/* The JSON results carry subtype 'J' so that json_object() nests them as JSON.
+** SQLite 3.45+ wants functions that set a subtype to say so (else it may drop
+** the subtype in an index expression); older versions ignore the bit, so it
+** is passed even when built against 3.40's headers (the library loaded at run
+** time may be newer: better-sqlite3 brings its own). */
+#ifndef SQLITE_RESULT_SUBTYPE
+#define SQLITE_RESULT_SUBTYPE 0x001000000
 #endif
+#define JSON_FLAGS (SCALAR_FLAGS | SQLITE_RESULT_SUBTYPE)
 
 static const struct {
   const char *zName;

@@ -49,12 +49,10 @@ SQLITE_EXTENSION_INIT1
 
 #define SENTIMENT_VERSION "0.1.0"
 
-/* In models_vtab.c and tokens_vtab.c. */
+/* In models_vtab.c, tokens_vtab.c and scan_vtab.c. */
 int sntRegisterModelsVtab(sqlite3 *db, SntConn *p);
 int sntRegisterTokensVtab(sqlite3 *db, SntConn *p);
-/* scan_vtab.c (sentiment_scan, sentiment_threads). Weak while that file is
-** being written, so that ext/ links with or without it. */
-int sntRegisterScanVtab(sqlite3 *db, SntConn *p) __attribute__((weak));
+int sntRegisterScanVtab(sqlite3 *db, SntConn *p); /* sentiment_scan, sentiment_threads */
 
 /* What a scalar call returns, and the name its errors start with. */
 enum { OUT_LABEL, OUT_SCORE, OUT_SCORES, OUT_LOGITS };
@@ -259,7 +257,7 @@ __attribute__((visibility("default"))) int sqlite3_sentiment_init(
       *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_tokens: %s",
                                   sqlite3_errmsg(db));
   }
-  if (rc == SQLITE_OK && sntRegisterScanVtab) {
+  if (rc == SQLITE_OK) {
     rc = sntRegisterScanVtab(db, p);
     if (rc != SQLITE_OK && pzErrMsg)
       *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_scan: %s",

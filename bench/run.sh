@@ -44,7 +44,7 @@ log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 [ -d "$SHARED" ] || { echo "bench: $SHARED is missing (IMDb data, vocabulary)" >&2; exit 1; }
 mkdir -p "$B"
-make -s sentiment.so "$B/sgemm" "$B/dump_ids" "$B/sql_bench"
+make -s sentiment.so "$B/sgemm" "$B/dump_ids" "$B/sql_bench" "$B/noscan/sentiment.so"
 
 if [ ! -d bench/node_modules/onnxruntime-node ]; then
   log "npm: onnxruntime-node 1.30.0 into bench/node_modules"
@@ -56,7 +56,7 @@ if [ ! -f "$B/distilbert-base/model.fused.onnx" ]; then
   log "random DistilBERT-base -> $B/distilbert-base (+ model.onnx)"
   "$PY" bench/make_model.py random "$B/distilbert-base" "$SHARED/vocab/bert-base-uncased/vocab.txt"
 fi
-if [ -f models/default/config.json ] && [ ! -f "$B/default/model.fused.onnx" -o models/default/model.safetensors -nt "$B/default/model.fused.onnx" ]; then
+if [[ " $MODELS " == *" default "* ]] && [ -f models/default/config.json ] && [ ! -f "$B/default/model.fused.onnx" -o models/default/model.safetensors -nt "$B/default/model.fused.onnx" ]; then
   log "models/default -> $B/default/model.onnx"
   "$PY" bench/make_model.py export models/default "$B/default"
 fi
@@ -82,7 +82,7 @@ import json, sys
 engine, model, threads, seconds, logits = sys.argv[1:6]
 note = sys.argv[6] if len(sys.argv) > 6 else ''
 lens = [len(l.split()) for l in open(f'build/bench/ids-{model}.txt') if l.strip()]
-r = dict(engine=engine, model=model, threads=int(threads), reviews=len(lens),
+r = dict(engine=engine, model=model, threads=int(threads) if threads.isdigit() else threads, reviews=len(lens),
          tokens=sum(lens), seconds=float(seconds), logits=logits or None)
 if note: r['note'] = note
 print(json.dumps(r))
@@ -96,8 +96,9 @@ for model in $MODELS; do
     *) dir=$B/$model ;;
   esac
   "$B/dump_ids" "$dir/vocab.txt" "$B/reviews.db" $MAX_LEN > "$B/ids-$model.txt"
-  # Model as sentiment_scan's second argument: the folder's path.
-  msql="'$(realpath "$dir")'"
+  # The folder, registered under the name 'bench' on each connection.
+  reg="INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('bench', '$(realpath "$dir")');"
+  msql="'bench'"
   for rep in $(seq "$REPS"); do
     for t in $THREADS; do
       for engine in $ENGINES; do
@@ -106,7 +107,7 @@ for model in $MODELS; do
           sentiment_scan)
             log "$model: sentiment_scan, $t thread(s)"
             r=$("$B/sql_bench" "$B/reviews.db" ./sentiment \
-                "SELECT sentiment_threads($t); SELECT sentiment('warm up', $msql);" \
+                "$reg SELECT sentiment_threads($t); SELECT sentiment('warm up', $msql);" \
                 "SELECT logits FROM sentiment_scan('SELECT id, text FROM reviews ORDER BY id', $msql)" "$out")
             record sentiment_scan "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" ;;
           onnxruntime)
@@ -125,17 +126,21 @@ for model in $MODELS; do
       done
     done
     if [[ " $ENGINES " == *" scalar "* ]]; then
-      # The scalar function row by row, as `SELECT sentiment(text) FROM t` runs
-      # it: once on a fresh connection, once after a scan on the same one
-      # (the scan must leave the scalar path as fast as it found it).
-      log "$model: scalar sentiment() loop"
-      r=$("$B/sql_bench" "$B/reviews.db" ./sentiment "SELECT sentiment('warm up', $msql);" \
-          "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id")
-      record "sentiment() scalar" "$model" 0 "$(echo "$r" | json_field seconds)" "" "row by row, default threads"
-      r=$("$B/sql_bench" "$B/reviews.db" ./sentiment \
-          "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM reviews LIMIT 8', $msql);" \
-          "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id")
-      record "sentiment() scalar" "$model" 0 "$(echo "$r" | json_field seconds)" "" "row by row, after a scan"
+      # The scalar function row by row, as `SELECT sentiment_score(text) FROM t`
+      # runs it (OpenBLAS at its default threads): with this library, with a
+      # build of the same objects minus ext/scan_vtab.o (sentiment.c registers
+      # the scan only when it is linked in), and after a scan on the same
+      # connection (the scan must leave the scalar path as fast as it found it).
+      for variant in "./sentiment|with sentiment_scan" "$B/noscan/sentiment|without sentiment_scan" \
+                     "./sentiment|after a scan"; do
+        lib=${variant%%|*} note=${variant#*|}
+        setup="$reg SELECT sentiment('warm up', $msql);"
+        [ "$note" = "after a scan" ] && setup="$setup SELECT count(*) FROM sentiment_scan('SELECT id, text FROM reviews LIMIT 8', $msql);"
+        log "$model: scalar sentiment_score() loop, $note"
+        r=$("$B/sql_bench" "$B/reviews.db" "$lib" "$setup" \
+            "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id")
+        record "sentiment_score() row by row" "$model" "default" "$(echo "$r" | json_field seconds)" "" "$note"
+      done
     fi
   done
 done

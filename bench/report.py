@@ -61,7 +61,7 @@ def main():
             models.append(k[0])
     for model in models:
         keys = [k for k in order if k[0] == model]
-        first = runs[keys[0]][0]
+        first = max((runs[k][0] for k in keys), key=lambda r: r['reviews'])
         print(f"\n### {model}: {first['reviews']} IMDb reviews, {first['tokens']:,} real tokens"
               f" (≤ {first.get('max_len', 512)} each)\n")
         fpt = sgemm.get('flop_per_token', {}).get(model) if sgemm else None

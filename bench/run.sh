@@ -21,16 +21,20 @@
 # 5. prints the table (bench/report.py) and keeps the raw results in
 #    build/bench/results.jsonl.
 #
-# Settings (environment): BENCH_N=512 reviews, BENCH_THREADS="1 2",
+# Settings (environment): BENCH_N=512 reviews, BENCH_THREADS="2 1",
+# BENCH_SCALAR_N=128 (the scalar loops run over the first 128 reviews),
 # BENCH_REPS=1 runs of each (the table shows medians),
 # BENCH_ENGINES="sentiment_scan onnxruntime pytorch scalar",
-# BENCH_MODELS="distilbert-base default". Takes about 15 minutes with the
-# defaults on 2 cores. Run it on an idle machine: it measures throughput.
+# BENCH_MODELS="distilbert-base default". Takes about 20 minutes with the
+# defaults on 2 idle cores. Run it on an idle machine: it measures throughput.
+# Results are appended to build/bench/results.jsonl as each run ends, so
+# `python3 bench/report.py build/bench/results.jsonl` shows a partial table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${BENCH_N:-512}
-THREADS=${BENCH_THREADS:-"1 2"}
+THREADS=${BENCH_THREADS:-"2 1"}
+SCALAR_N=${BENCH_SCALAR_N:-128}
 REPS=${BENCH_REPS:-1}
 ENGINES=${BENCH_ENGINES:-"sentiment_scan onnxruntime pytorch scalar"}
 MODELS=${BENCH_MODELS:-"distilbert-base default"}
@@ -76,12 +80,13 @@ sqlite3 "$B/reviews.db" "ATTACH '$B/imdb-train.db' AS imdb;
 
 # ---- 3. the engines ---------------------------------------------------------
 : > "$RESULTS"
-record() { # engine model threads seconds logits [note]
+record() { # engine model threads seconds logits [note [first-n-reviews]]
   "$PY" - "$@" <<'PY' >> "$RESULTS"
 import json, sys
 engine, model, threads, seconds, logits = sys.argv[1:6]
 note = sys.argv[6] if len(sys.argv) > 6 else ''
 lens = [len(l.split()) for l in open(f'build/bench/ids-{model}.txt') if l.strip()]
+if len(sys.argv) > 7: lens = lens[:int(sys.argv[7])]
 r = dict(engine=engine, model=model, threads=int(threads) if threads.isdigit() else threads, reviews=len(lens),
          tokens=sum(lens), seconds=float(seconds), logits=logits or None)
 if note: r['note'] = note
@@ -138,8 +143,9 @@ for model in $MODELS; do
         [ "$note" = "after a scan" ] && setup="$setup SELECT count(*) FROM sentiment_scan('SELECT id, text FROM reviews LIMIT 8', $msql);"
         log "$model: scalar sentiment_score() loop, $note"
         r=$("$B/sql_bench" "$B/reviews.db" "$lib" "$setup" \
-            "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id")
-        record "sentiment_score() row by row" "$model" "default" "$(echo "$r" | json_field seconds)" "" "$note"
+            "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id LIMIT $SCALAR_N")
+        record "sentiment_score() row by row" "$model" "default" "$(echo "$r" | json_field seconds)" "" \
+          "$note, first $SCALAR_N reviews" "$SCALAR_N"
       done
     fi
   done

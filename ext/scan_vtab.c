@@ -54,6 +54,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,10 +217,16 @@ static double scanNow(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int scanSetError(ScanCursor *pCur, int rc, const char *zFmt, const char *zArg) {
+/* Sets the table's error message ("sentiment_scan: " + the format) and
+** returns rc. */
+static int scanSetError(ScanCursor *pCur, int rc, const char *zFmt, ...) {
   sqlite3_vtab *pVtab = pCur->base.pVtab;
+  va_list ap;
+  va_start(ap, zFmt);
+  char *z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
   sqlite3_free(pVtab->zErrMsg);
-  pVtab->zErrMsg = sqlite3_mprintf(zFmt, zArg);
+  pVtab->zErrMsg = z ? sqlite3_mprintf("sentiment_scan: %z", z) : NULL;
   return rc;
 }
 
@@ -392,7 +399,7 @@ static int scanForward(ScanCursor *pCur) {
       ap[pCur->nState] = snt_state_new(pCur->pModel, chunkTokens, &err);
       if (!ap[pCur->nState]) {
         rc = scanSetError(pCur, err.code == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
-                          "sentiment_scan: %s", err.msg);
+                          "%s", err.msg);
         goto done;
       }
       pCur->nState++;
@@ -430,7 +437,7 @@ static int scanForward(ScanCursor *pCur) {
 
   if (job.err.code != SNT_OK) {
     rc = scanSetError(pCur, job.err.code == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
-                      "sentiment_scan: %s", job.err.msg);
+                      "%s", job.err.msg);
     goto done;
   }
   if (job.bInterrupted) {
@@ -484,7 +491,7 @@ static int scanFill(ScanCursor *pCur) {
     }
     if (rc != SQLITE_ROW) {
       if (rc == SQLITE_INTERRUPT) return rc;
-      return scanSetError(pCur, rc, "sentiment_scan: %s", sqlite3_errmsg(pCur->db));
+      return scanSetError(pCur, rc, "%s", sqlite3_errmsg(pCur->db));
     }
     ScanRow *r = &pCur->aRow[pCur->nRow];
     memset(r, 0, sizeof *r);
@@ -502,7 +509,7 @@ static int scanFill(ScanCursor *pCur) {
     int src = snt_tokenize(pVocab, z, (size_t)n, pCur->maxLen, &pCur->toks, &err);
     if (src != SNT_OK)
       return scanSetError(pCur, src == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
-                          "sentiment_scan: %s", err.msg);
+                          "%s", err.msg);
     if (pCur->nIds + pCur->toks.n > pCur->nIdsAlloc) {
       int nNew = 2 * pCur->nIdsAlloc + pCur->toks.n;
       int32_t *a = sqlite3_realloc64(pCur->aIds, sizeof(int32_t) * nNew);
@@ -597,7 +604,7 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   scanReset(pCur);
   if (!(idxNum & 1) || argc < 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT)
     return scanSetError(pCur, SQLITE_ERROR,
-                        "sentiment_scan: the first argument must be the query (text)%s", "");
+                        "the first argument must be the query (text)");
   const char *zQuery = (const char *)sqlite3_value_text(argv[0]);
   const char *zModel = NULL;
   if ((idxNum & 2) && argc >= 2 && sqlite3_value_type(argv[1]) != SQLITE_NULL)
@@ -629,27 +636,23 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   const char *zTail = NULL;
   rc = sqlite3_prepare_v2(pCur->db, zQuery, -1, &pCur->pStmt, &zTail);
   if (rc != SQLITE_OK)
-    return scanSetError(pCur, rc, "sentiment_scan: %s", sqlite3_errmsg(pCur->db));
+    return scanSetError(pCur, rc, "%s", sqlite3_errmsg(pCur->db));
   if (!pCur->pStmt)
-    return scanSetError(pCur, SQLITE_ERROR, "sentiment_scan: the query is empty%s", "");
+    return scanSetError(pCur, SQLITE_ERROR, "the query is empty");
   while (zTail && (*zTail == ' ' || *zTail == '\t' || *zTail == '\n' || *zTail == '\r' ||
                    *zTail == ';'))
     zTail++;
   if (zTail && *zTail)
     return scanSetError(pCur, SQLITE_ERROR,
-                        "sentiment_scan: the query must be one statement; extra text: %s",
+                        "the query must be one statement; extra text: %s",
                         zTail);
   if (!sqlite3_stmt_readonly(pCur->pStmt))
     return scanSetError(pCur, SQLITE_ERROR,
-                        "sentiment_scan: the query must be read-only (a SELECT)%s", "");
+                        "the query must be read-only (a SELECT)");
   int nCol = sqlite3_column_count(pCur->pStmt);
-  if (nCol < 2) {
-    char zN[16];
-    snprintf(zN, sizeof zN, "%d", nCol);
+  if (nCol < 2)
     return scanSetError(pCur, SQLITE_ERROR,
-                        "sentiment_scan: the query must return 2 columns (key, text), "
-                        "it returns %s", zN);
-  }
+                        "the query must return 2 columns (key, text), it returns %d", nCol);
   if (!pCur->pProbe) {
     rc = sqlite3_prepare_v2(pCur->db, "SELECT 1", -1, &pCur->pProbe, NULL);
     if (rc != SQLITE_OK) return rc;

@@ -2,7 +2,8 @@
 # (bench/run.sh says what it runs; about 15 minutes on 2 cores).
 
 .PHONY: bench bench-tools
-bench-tools: build/bench/sgemm build/bench/dump_ids build/bench/sql_bench build/bench/noscan/sentiment.so
+bench-tools: build/bench/sgemm build/bench/dump_ids build/bench/sql_bench build/bench/noscan/sentiment.so \
+             build/bench/threads
 
 # The library without sentiment_scan (bench/noscan.c registers nothing in
 # its place): the scalar path "before", for bench/run.sh.
@@ -17,6 +18,10 @@ build/bench/sgemm: bench/sgemm.c
 build/bench/dump_ids: bench/dump_ids.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS) -lsqlite3
+
+build/bench/threads: bench/threads.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS)
 
 build/bench/sql_bench: bench/sql_bench.c
 	@mkdir -p $(dir $@)

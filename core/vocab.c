@@ -9,8 +9,9 @@
 **                    ids must be exactly 0..n-1, each once
 **
 ** Both refuse a vocabulary without [UNK], [CLS] or [SEP]: snt_tokenize needs
-** them. A piece listed twice keeps both ids for snt_vocab_piece, and
-** snt_vocab_id gives the later one (as HuggingFace's loaders do).
+** them. A piece on two lines of vocab.txt keeps both ids for snt_vocab_piece,
+** and snt_vocab_id gives the later one (as HuggingFace's loaders do); in
+** tokenizer.json a piece given twice is an error (HF would lose one id).
 ** The layout (arena + hash table) is described in vocab.h.
 */
 #include "vocab.h"
@@ -46,8 +47,9 @@ nomem:
 }
 
 /* Index every piece, note the longest ones and the special pieces; fails when
-** [UNK], [CLS] or [SEP] is missing. what names the source in messages. */
-static int vocab_finish(snt_vocab *v, const char *what, snt_error *err) {
+** [UNK], [CLS] or [SEP] is missing, or with unique set on a piece listed
+** twice. what names the source in messages. */
+static int vocab_finish(snt_vocab *v, const char *what, int unique, snt_error *err) {
   for (int id = 0; id < v->n; id++) {
     const char *p = v->bytes + v->off[id];
     size_t n = v->len[id];
@@ -55,8 +57,12 @@ static int vocab_finish(snt_vocab *v, const char *what, snt_error *err) {
     uint32_t i = h & v->mask;
     for (; v->slot[i].id >= 0; i = (i + 1) & v->mask) {
       const snt_vocab_slot *e = &v->slot[i];
-      if (e->hash == h && v->len[e->id] == n && memcmp(v->bytes + v->off[e->id], p, n) == 0)
+      if (e->hash == h && v->len[e->id] == n && memcmp(v->bytes + v->off[e->id], p, n) == 0) {
+        if (unique)
+          return snt_error_set(err, SNT_ERR_FORMAT, "%s: the piece \"%.64s\" has ids %d and %d",
+                               what, p, e->id, id);
         break; /* a duplicate: the later id wins */
+      }
     }
     v->slot[i].hash = h;
     v->slot[i].id = id;
@@ -116,7 +122,7 @@ snt_vocab *snt_vocab_parse_txt(const char *buf, size_t n, snt_error *err) {
     at += len + 1;
     q = nl ? nl + 1 : end;
   }
-  if (vocab_finish(v, "vocab.txt", err) != SNT_OK) {
+  if (vocab_finish(v, "vocab.txt", 0, err) != SNT_OK) {
     snt_vocab_free(v);
     return NULL;
   }
@@ -201,7 +207,7 @@ snt_vocab *snt_vocab_parse_tokenizer_json(const char *buf, size_t n, snt_error *
   }
   /* n members, n distinct ids in [0, n): every id is present. */
   for (int id = 0; id < v->n; id++) v->off[id]--;
-  if (vocab_finish(v, "tokenizer.json", err) != SNT_OK) goto fail;
+  if (vocab_finish(v, "tokenizer.json", 1, err) != SNT_OK) goto fail;
   goto done;
 fail:
   snt_vocab_free(v);

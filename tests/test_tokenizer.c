@@ -393,6 +393,11 @@ static void test_vocab_errors(void) {
   CHECK(!v && strstr(err.msg, "empty"), "empty model.vocab: %s", err.msg);
   v = parse_json("{\"model\": {\"vocab\": {\"[UNK]\": 0, \"[CLS]\": 0, \"[SEP]\": 2}}}", &err);
   CHECK(!v && strstr(err.msg, "twice"), "duplicate id: %s", err.msg);
+  v = parse_json("{\"model\": {\"vocab\": {\"[UNK]\": 0, \"[CLS]\": 1, \"[SEP]\": 2, "
+                 "\"[UNK]\": 3}}}",
+                 &err);
+  CHECK(!v && strstr(err.msg, "\"[UNK]\" has ids 0 and 3"), "duplicate piece in json: %s",
+        err.msg);
   v = parse_json("{\"model\": {\"vocab\": {\"[UNK]\": 0, \"[CLS]\": 1, \"[SEP]\": 3}}}", &err);
   CHECK(!v && strstr(err.msg, "[SEP]"), "id out of range: %s", err.msg);
   v = parse_json("{\"model\": {\"vocab\": {\"[UNK]\": 0, \"[CLS]\": 1.5, \"[SEP]\": 2}}}", &err);

@@ -3,7 +3,7 @@
 #
 #   train/run.sh train        tokenize + teacher + student (TRAIN_MINUTES, default 65) -> models/default
 #   train/run.sh export       re-export train/runs/best.pt to models/default (F32; EXPORT_F16=1 for F16)
-#   train/run.sh test         tokenizer, modeling, finetune tests (about 45 s)
+#   train/run.sh test         tokenizer, modeling, finetune, exported-model tests (about 50 s)
 #   train/run.sh finetune INIT OUT [flags]   model-card recipe on a pretrained HF folder
 #
 # Environment: PYTHON (default /usr/bin/python3), IMDB_DB (default /tmp/imdb-train.db),
@@ -41,6 +41,7 @@ test)
     $PY train/test_modeling.py
     need_db
     $PY train/test_finetune.py
+    $PY train/test_export.py
     ;;
 finetune)
     need_db

@@ -71,9 +71,27 @@ for sql in tests/sql/*.sql; do
   if d=$(diff -u "$exp" <(printf '%s\n' "$out")); then
     pass
   else
-    fail "$name: output differs from $exp:"; printf '%s\n' "$d" | head -n 40
+    fail "$name: output differs from $exp:"; printf '%s\n' "$d" | head -n 30 | sed 's/^/FAIL test_sql:   /'
   fi
 done
+
+# The default model from $SENTIMENT_MODEL, and the message without one.
+expect() { # name, wanted output, command...
+  local name=$1 want=$2; shift 2
+  local got; got=$("$@" 2>&1)
+  if [ "$got" = "$want" ]; then pass; else fail "$name: got [$got], want [$want]"; fi
+}
+if [ $have_shared = 1 ]; then
+  expect "SENTIMENT_MODEL" "$SHARED/golden/models/tiny-bert|bert|negative|1" \
+    env SENTIMENT_MODEL="$SHARED/golden/models/tiny-bert" "$SQLITE3" -batch :memory: ".load ./sentiment" \
+    "SELECT path, model_type, sentiment('[CLS] [PAD] [MASK] [UNK]'), loads FROM sentiment_models WHERE name = 'default'"
+fi
+expect "SENTIMENT_MODEL missing" "Error: stepping, sentiment(): cannot open model '/nonexistent/model': No such file or directory" \
+  env SENTIMENT_MODEL=/nonexistent/model "$SQLITE3" -batch :memory: ".load ./sentiment" "SELECT sentiment('x')"
+if [ "$has_default" != 1 ]; then
+  expect "no default model" "Error: stepping, sentiment(): no model named 'default': this build embeds no default model; set SENTIMENT_MODEL to a model folder, or register one: INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/path/to/model')" \
+    "$SQLITE3" -batch :memory: ".load ./sentiment" "SELECT sentiment('x')"
+fi
 
 if [ $skipped -gt 0 ]; then
   echo "test_sql: $passed passed, $failed failed, $skipped skipped"

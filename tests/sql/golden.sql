@@ -55,4 +55,5 @@ FROM got g JOIN got_ids i USING (id) GROUP BY g.model ORDER BY g.model;
 SELECT 'mismatch', model, id, substr(text, 1, 40), label, got_label FROM got
 WHERE got_label IS NOT label OR abs(got_score - (probs ->> '$[1]')) > 1e-4 LIMIT 5;
 -- Both models were loaded once each.
-SELECT name, model_type, labels, loaded, loads FROM sentiment_models ORDER BY rowid;
+SELECT name, model_type, labels, loaded, loads FROM sentiment_models
+WHERE name <> 'default' ORDER BY rowid;

@@ -4,10 +4,10 @@
 ** Internal to core/ (core/wordpiece.c) and tests/.
 **
 ** HF takes general categories (control, nonspacing mark, punctuation) from
-** the Rust crate unicode_categories 0.1.1, whose tables are Unicode 9.0;
-** utf8proc 2.8 is Unicode 15.0. The snt_uni_* predicates give the 9.0
-** answer: code points assigned after 9.0 as Cf, Mn or P* are ordinary
-** letters to HF (they are absent from its tables), see unicode.c.
+** the Rust crate unicode_categories 0.1.1, whose tables are Unicode 8.0;
+** utf8proc 2.8 is Unicode 15.0. The snt_uni_* predicates give HF's answer:
+** code points assigned after 8.0 as Cf, Mn or P* are ordinary letters to HF
+** (they are absent from its tables), see unicode.c.
 */
 #ifndef SNT_UNICODE_H
 #define SNT_UNICODE_H

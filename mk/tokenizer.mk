@@ -2,6 +2,8 @@
 #
 #   make bench-tokenizer [REPS=3 HF_REPS=1]    core/wordpiece.c vs HuggingFace tokenizers
 #                                      on 75k IMDb reviews (bench/tokenizer/run.sh)
+#   make probe-tokenizer               ids vs HuggingFace for every Unicode code point
+#                                      and 50k random strings (bench/tokenizer/probe.mjs)
 #   make fuzz-tokenizer [FUZZ_SECONDS=600]
 #                                      libFuzzer (clang) on snt_tokenize and the two
 #                                      vocabulary loaders, FUZZ_SECONDS split
@@ -11,11 +13,18 @@
 TOK_OBJ := build/core/util.o build/core/json.o build/core/vocab.o build/core/wordpiece.o \
            build/core/unicode.o
 
-.PHONY: bench-tokenizer fuzz-tokenizer fuzz-tokenizer-build
+.PHONY: bench-tokenizer probe-tokenizer fuzz-tokenizer fuzz-tokenizer-build
 
 build/bench-tokenizer/bench_tokenizer: bench/tokenizer/bench.c $(TOK_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TOK_OBJ) -lutf8proc -lsqlite3
+
+build/bench-tokenizer/tokenize_file: bench/tokenizer/tokenize_file.c $(TOK_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOK_OBJ) -lutf8proc
+
+probe-tokenizer: build/bench-tokenizer/tokenize_file
+	bash bench/tokenizer/run.sh probe
 
 bench-tokenizer: build/bench-tokenizer/bench_tokenizer
 	REPS=$(or $(REPS),3) HF_REPS=$(or $(HF_REPS),1) bash bench/tokenizer/run.sh

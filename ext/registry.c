@@ -293,11 +293,12 @@ int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **pp
     const void *pW;
     size_t n1, n2, nW;
     if (!e->zPath && !cacheEmbedded(&z1, &n1, &z2, &n2, &pW, &nW)) {
+      /* Only the initial 'default' entry has no path. */
       *pzErr = sqlite3_mprintf(
-          "%s: no model named '%s': this build embeds no default model; set SENTIMENT_MODEL "
-          "to a model folder, or register one: INSERT OR REPLACE INTO sentiment_models(name, "
-          "path) VALUES ('%s', '/path/to/model')",
-          zFunc, e->zName, e->zName);
+          "%s: no default model: this build embeds none; set SENTIMENT_MODEL to a model "
+          "folder, or register one: INSERT OR REPLACE INTO sentiment_models(name, path) "
+          "VALUES ('default', '/path/to/model')",
+          zFunc);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
     snt_error err = {0};

@@ -37,7 +37,7 @@ trap 'rm -rf "$TMP"' EXIT
 have_shared=0
 if [ -d "$SHARED/golden/models" ]; then
   have_shared=1
-  SHARED=$(cd "$SHARED" && pwd)
+  SHARED=$(cd "$SHARED" && pwd -P)  # physical: sentiment_models shows realpaths
   m=$SHARED/golden/models/tiny-bert
   mkdir -p "$TMP/no-weights" "$TMP/pytorch-only" "$TMP/bad-config" "$TMP/bad-weights" \
            "$TMP/bad-vocab" "$TMP/link-target"
@@ -89,7 +89,7 @@ fi
 expect "SENTIMENT_MODEL missing" "Error: stepping, sentiment(): cannot open model '/nonexistent/model': No such file or directory" \
   env SENTIMENT_MODEL=/nonexistent/model "$SQLITE3" -batch :memory: ".load ./sentiment" "SELECT sentiment('x')"
 if [ "$has_default" != 1 ]; then
-  expect "no default model" "Error: stepping, sentiment(): no model named 'default': this build embeds no default model; set SENTIMENT_MODEL to a model folder, or register one: INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/path/to/model')" \
+  expect "no default model" "Error: stepping, sentiment(): no default model: this build embeds none; set SENTIMENT_MODEL to a model folder, or register one: INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/path/to/model')" \
     "$SQLITE3" -batch :memory: ".load ./sentiment" "SELECT sentiment('x')"
 fi
 

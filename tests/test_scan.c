@@ -14,11 +14,15 @@
 **      $SENTIMENT_THREADS set the count; bad counts are refused;
 **   4. sqlite3_interrupt while the query is read and while a batch runs;
 **   5. SENTIMENT_PROGRESS=1 reports on stderr;
-**   6. errors, with their text.
+**   6. errors, with their text;
+**   7. two host threads scanning on two connections at once: both right, and
+**      OpenBLAS's thread count is back to the host's setting afterwards.
 ** SKIPs loudly without ../shared.
 */
+#include <cblas.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +218,37 @@ static char *allLogits(sqlite3 *db, const char *zQuery) {
   return z;
 }
 
+/* 7. One host thread: its own connection, the tiny model, 300 short texts. */
+typedef struct HostJob {
+  const char *zModel;
+  char *zLogits;
+  int rc;
+} HostJob;
+
+static void *hostThread(void *arg) {
+  HostJob *j = arg;
+  sqlite3 *db = NULL;
+  j->rc = sqlite3_open(":memory:", &db);
+  char *zSql = sqlite3_mprintf(
+      "INSERT INTO sentiment_models(name, path) VALUES ('tiny', %Q);"
+      "CREATE TABLE r(id INTEGER PRIMARY KEY, text);"
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300)"
+      " INSERT INTO r SELECT i, 'the plot ' || i || ' was thin but the cast ' || (i %% 7) FROM c;"
+      "SELECT sentiment_threads(2);",
+      j->zModel);
+  char *zErr = NULL;
+  if (j->rc == SQLITE_OK) j->rc = sqlite3_exec(db, zSql, NULL, NULL, &zErr);
+  if (zErr) fprintf(stderr, "hostThread: %s\n", zErr);
+  sqlite3_free(zErr);
+  sqlite3_free(zSql);
+  if (j->rc == SQLITE_OK) {
+    j->zLogits = allLogits(db, "SELECT id, text FROM r ORDER BY id");
+    if (!j->zLogits) j->rc = SQLITE_ERROR;
+  }
+  sqlite3_close(db);
+  return NULL;
+}
+
 static void expectError(sqlite3 *db, const char *sql, const char *zWant) {
   char zErr[512];
   int rc = run(db, sql, NULL, zErr, sizeof zErr);
@@ -363,6 +398,19 @@ int main(void) {
   exec(db, "CREATE VIEW v AS SELECT * FROM sentiment_scan('SELECT id, text FROM r', 'tiny')");
   expectError(db, "SELECT * FROM v", "unsafe use of virtual table \"sentiment_scan\"");
   CHECK(intOf(db, "SELECT count(*) FROM r") == nRows, "the table is untouched");
+
+  /* 7. two host threads at once; the host's OpenBLAS setting survives */
+  openblas_set_num_threads(2);
+  HostJob jobs[2] = {{zModel, NULL, 0}, {zModel, NULL, 0}};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, hostThread, &jobs[i]);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  CHECK(jobs[0].rc == SQLITE_OK && jobs[1].rc == SQLITE_OK && jobs[0].zLogits && jobs[1].zLogits &&
+            strcmp(jobs[0].zLogits, jobs[1].zLogits) == 0,
+        "two host threads: rc %d, %d; same logits", jobs[0].rc, jobs[1].rc);
+  CHECK(openblas_get_num_threads() == 2, "OpenBLAS threads after the scans: %d, the host set 2",
+        openblas_get_num_threads());
+  free(jobs[0].zLogits), free(jobs[1].zLogits);
 
   sqlite3_close(db);
   sqlite3_reset_auto_extension();

@@ -19,8 +19,10 @@
 **      are ordinary (dropped) characters.
 **   3. clean_text: NUL, U+FFFD and Cc/Cf/Co characters other than \t \n \r
 **      are dropped (the word goes on across them); whitespace ends a word.
+**      Categories are HF's (Unicode 8.0 tables, see unicode.c).
 **   4. handle_chinese_chars: a CJK ideograph is a word of its own.
-**   5. NFD, nonspacing marks (Mn) dropped, lowercase (unicode.c).
+**   5. NFD (with the canonical reordering of the marks that survive),
+**      nonspacing marks (Mn) dropped, lowercase (unicode.c).
 **   6. BertPreTokenizer: each punctuation character of the normalized text is
 **      a word of its own.
 **   7. WordPiece: greedy longest match, "##" on pieces after the first; a word

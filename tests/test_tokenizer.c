@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "json.h"
+#include "unicode.h"
 #include "util.h"
 
 static char vocab_txt[4096], tokenizer_json[4096], golden[4096];
@@ -93,6 +94,49 @@ static int check_offsets(const snt_vocab *v, const snt_tokens *t, const char *s,
     }
   }
   return 1;
+}
+
+/* "a" X "b " X for code points where Unicode versions or normalization
+** matter; ids from HF tokenizers (Node binding @anush008/tokenizers 0.6.0).
+** `make probe-tokenizer` checks every code point this way against HF live. */
+static void test_probes(const snt_vocab *v) {
+  static const struct { int32_t cp; int32_t ids[8]; } probe[] = {
+      {0x2E43, {101, 100, 100, 102}},          /* Po since 9.0: a letter to HF */
+      {0x111C9, {101, 1037, 100, 1038, 100, 102}}, /* Po in 8.0, Mn now: punctuation */
+      {0x1885, {101, 100, 100, 102}},          /* Lo in 8.0, Mn now: a letter */
+      {0x166D, {101, 1037, 100, 1038, 100, 102}}, /* Po in 8.0, So now */
+      {0xA9BD, {101, 100, 100, 102}},          /* Mc in 8.0, Mn now */
+      {0x61D, {101, 100, 100, 102}},           /* Po since 14.0 */
+      {0x1734, {101, 11113, 102}},             /* Mn in 8.0, Mc now: stripped */
+      {0x8D4, {101, 100, 100, 102}},           /* Mn since 9.0 */
+      {0x13439, {101, 100, 100, 102}},         /* Cf since 15.0: kept */
+      {0x212A, {101, 17712, 2497, 1047, 102}}, /* KELVIN SIGN → k */
+      {0x37E, {101, 1037, 1025, 1038, 1025, 102}}, /* GREEK QUESTION MARK → ; */
+      {0x1FEF, {101, 1037, 1036, 1038, 1036, 102}}, /* GREEK VARIA → ` */
+      {0xF900, {101, 1037, 100, 1038, 100, 102}},  /* CJK compatibility ideograph */
+      {0xAC00, {101, 1037, 29991, 30006, 2497, 1455, 30006, 102}}, /* 가 → jamo */
+      {0x130, {101, 9932, 2497, 1045, 102}},   /* İ → i (NFD, then the dot stripped) */
+      {0x1E9E, {101, 1037, 19310, 2497, 1096, 102}}, /* ẞ → ß */
+  };
+  snt_tokens t = {0};
+  snt_error err;
+  for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+    char text[16], ch[4];
+    int k = snt_utf8_encode(probe[i].cp, ch);
+    int n = snprintf(text, sizeof text, "a%.*sb %.*s", k, ch, k, ch);
+    int rc = snt_tokenize(v, text, (size_t)n, 0, &t, &err);
+    int m = 0;
+    while (m < 8 && probe[i].ids[m]) m++;
+    int ok = rc == SNT_OK && t.n == m;
+    for (int j = 0; ok && j < m; j++) ok = t.tok[j].id == probe[i].ids[j];
+    CHECK(ok, "U+%04X in \"a_b _\": ids differ from HF's (n %d, want %d)", probe[i].cp, t.n, m);
+  }
+  /* pieces cut from one character carry its span: a [0,1) ##ᄀ [1,4) ##ᅡ [1,4) */
+  int rc = snt_tokenize(v, "a\xea\xb0\x80", 4, 0, &t, &err);
+  CHECK(rc == SNT_OK && t.n == 5 && t.tok[2].start == 1 && t.tok[2].end == 4 &&
+            t.tok[3].start == 1 && t.tok[3].end == 4,
+        "offsets of jamo pieces of one Hangul syllable");
+  snt_tokens_free(&t);
 }
 
 static void test_golden(const snt_vocab *vt, const snt_vocab *vj) {
@@ -482,6 +526,7 @@ int main(void) {
     }
     CHECK(same, "vocab.txt and tokenizer.json give the same 30522 pieces and ids");
     test_bytes(vt);
+    test_probes(vt);
     test_golden(vt, vj);
   }
   snt_vocab_free(vt);

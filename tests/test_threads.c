@@ -92,7 +92,8 @@ static int loadTexts(sqlite3 *db, const char *zFile) {
     if (sqlite3_step(st) == SQLITE_ROW) {
       anText[nText] = sqlite3_column_bytes(st, 0);
       azText[nText] = sqlite3_malloc(anText[nText] + 1);
-      memcpy(azText[nText], sqlite3_column_blob(st, 0), anText[nText]);
+      if (anText[nText]) memcpy(azText[nText], sqlite3_column_blob(st, 0), anText[nText]);
+      azText[nText][anText[nText]] = 0;
       nText++;
     }
     sqlite3_reset(st);

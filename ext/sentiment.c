@@ -3,11 +3,11 @@
 ** BERT sequence classifier, on the CPU.
 **
 **   .load ./sentiment
-**   SELECT sentiment('A gripping, beautifully shot film.');        -- 'positive'
-**   SELECT sentiment_score('Two hours I will never get back.');    -- 0.0213...
-**   SELECT sentiment_scores('meh');       -- {"negative":0.61,"positive":0.39}
-**   SELECT sentiment_logits('meh');       -- [0.213,-0.236]
-**   SELECT * FROM sentiment_tokens('Unwatchable!');   -- pos, id, token, start, end
+**   SELECT sentiment('A gripping, beautifully shot film.');  -- 'positive'
+**   SELECT sentiment_score('Dull.');     -- P(positive), a REAL in [0, 1]
+**   SELECT sentiment_scores('Dull.');    -- {"negative":0.9…,"positive":0.0…}
+**   SELECT sentiment_logits('Dull.');    -- [1.6…,-1.5…]
+**   SELECT * FROM sentiment_tokens('Unwatchable!');  -- pos, id, token, start, end
 **
 **   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
 **   SELECT sentiment(review, 'imdb') FROM reviews;

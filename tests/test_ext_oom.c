@@ -159,6 +159,36 @@ int main(void) {
   CHECK(nBad == 0, "core allocation failures: %d misleading errors", nBad);
   CHECK(nMismatch == 0, "%d clean sessions after a core failure gave other results", nMismatch);
 
+  /* Steady state: once a connection has scored a text as long as the next
+  ** ones, scoring allocates nothing in core/ (state, tokens and ids reused). */
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char zText[200];
+    long nAlloc = -1;
+    int nRow = 0;
+    sqlite3_open(":memory:", &db);
+    char *zIns =
+        sqlite3_mprintf("INSERT INTO sentiment_models(name, path) VALUES ('m', '%q')", zModel);
+    sqlite3_exec(db, zIns, NULL, NULL, NULL);
+    sqlite3_free(zIns);
+    sqlite3_prepare_v2(db, "SELECT sentiment(?1, 'm'), sentiment_scores(?1, 'm')", -1, &st,
+                       NULL);
+    for (int i = 0; i < 101; i++) {
+      if (i == 1) nAlloc = snt_alloc_count(); /* after the first call */
+      snprintf(zText, sizeof zText, "review number %d: quite a fine film, %d out of ten", i,
+               i % 10);
+      sqlite3_bind_text(st, 1, zText, -1, SQLITE_TRANSIENT);
+      nRow += sqlite3_step(st) == SQLITE_ROW;
+      sqlite3_reset(st);
+    }
+    CHECK(nRow == 101, "steady state: %d rows", nRow);
+    CHECK(snt_alloc_count() == nAlloc, "steady state: %ld core allocations in 100 calls",
+          snt_alloc_count() - nAlloc);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+
   sqlite3_reset_auto_extension();
   sqlite3_shutdown();
   return check_report("test_ext_oom");

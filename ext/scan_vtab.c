@@ -31,7 +31,7 @@
 ** of at most SCAN_CHUNK_TOKENS tokens; each chunk is one snt_forward_batch on
 ** packed sequences (no padding). The chunks of a batch are shared out to
 ** sentiment_threads() workers, each with its own snt_state, OpenBLAS held at
-** one thread while they run (see scanBlasEnter: measured faster than giving
+** one thread while they run (see ext/blas_threads.h: measured faster than giving
 ** OpenBLAS both cores — bench/README.md).
 **
 ** Threads: the default is $SENTIMENT_THREADS when it holds a number in
@@ -61,6 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blas_threads.h"
 #include "registry.h"
 SQLITE_EXTENSION_INIT3
 
@@ -128,29 +129,6 @@ static void scanThreadsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv
     c->nThread = (int)n;
   }
   sqlite3_result_int(ctx, scanThreads(c));
-}
-
-/* OpenBLAS's thread count is one setting for the whole process. While any
-** scan's workers run, it is held at 1 (each worker is one BLAS thread), then
-** put back to what it was when the first of them started. Other threads of
-** the host that call BLAS meanwhile run single-threaded: slower, never wrong. */
-static pthread_mutex_t scanBlasMutex = PTHREAD_MUTEX_INITIALIZER;
-static int scanBlasUsers = 0;
-static int scanBlasSaved = 1;
-
-static void scanBlasEnter(void) {
-  pthread_mutex_lock(&scanBlasMutex);
-  if (scanBlasUsers++ == 0) {
-    scanBlasSaved = openblas_get_num_threads();
-    if (scanBlasSaved != 1) openblas_set_num_threads(1);
-  }
-  pthread_mutex_unlock(&scanBlasMutex);
-}
-
-static void scanBlasLeave(void) {
-  pthread_mutex_lock(&scanBlasMutex);
-  if (--scanBlasUsers == 0 && scanBlasSaved != 1) openblas_set_num_threads(scanBlasSaved);
-  pthread_mutex_unlock(&scanBlasMutex);
 }
 
 /* ---- structures ------------------------------------------------------- */
@@ -418,7 +396,7 @@ static int scanForward(ScanCursor *pCur) {
   pthread_mutex_init(&job.mutex, NULL);
 
   int nStarted = 0;
-  scanBlasEnter(); /* before any worker starts: every chunk runs on one BLAS thread */
+  sntBlasEnter(); /* before any worker starts: every chunk runs on one BLAS thread */
   if (nThread > 1) {
     aWorker = sqlite3_malloc64(sizeof(ScanWorker) * nThread);
     if (aWorker) {
@@ -432,7 +410,7 @@ static int scanForward(ScanCursor *pCur) {
   }
   scanWork(&job, 0);
   for (int w = 1; w <= nStarted; w++) pthread_join(aWorker[w].thread, NULL);
-  scanBlasLeave();
+  sntBlasLeave();
   pthread_mutex_destroy(&job.mutex);
 
   if (job.err.code != SNT_OK) {

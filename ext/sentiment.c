@@ -45,6 +45,7 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
+#include "blas_threads.h"
 #include "registry.h"
 
 #define SENTIMENT_VERSION "0.1.0"
@@ -121,8 +122,12 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
   const snt_model *m = cacheModel(e->pModel);
   if (!(e->bLast && e->nLast == nText && (nText == 0 || memcmp(e->zLast, zText, nText) == 0))) {
     e->bLast = 0;
-    if (sntConnTokenize(p, e, zText, nText, &err) != SNT_OK ||
-        snt_forward(m, e->pState, p->aId, p->toks.n, e->aLogit, &err) != SNT_OK) {
+    if (sntConnTokenize(p, e, zText, nText, &err) == SNT_OK) {
+      sntBlasEnter();
+      snt_forward(m, e->pState, p->aId, p->toks.n, e->aLogit, &err);
+      sntBlasLeave();
+    }
+    if (err.code != SNT_OK) {
       if (err.code == SNT_ERR_NOMEM) goto nomem;
       resultError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s", zFunc, err.msg));
       return;

@@ -1,0 +1,24 @@
+/* blas_threads.c — see blas_threads.h. */
+#include "blas_threads.h"
+
+#include <cblas.h>
+#include <pthread.h>
+
+static pthread_mutex_t blasMutex = PTHREAD_MUTEX_INITIALIZER;
+static int blasUsers = 0;
+static int blasSaved = 1;
+
+void sntBlasEnter(void) {
+  pthread_mutex_lock(&blasMutex);
+  if (blasUsers++ == 0) {
+    blasSaved = openblas_get_num_threads();
+    if (blasSaved != 1) openblas_set_num_threads(1);
+  }
+  pthread_mutex_unlock(&blasMutex);
+}
+
+void sntBlasLeave(void) {
+  pthread_mutex_lock(&blasMutex);
+  if (--blasUsers == 0 && blasSaved != 1) openblas_set_num_threads(blasSaved);
+  pthread_mutex_unlock(&blasMutex);
+}

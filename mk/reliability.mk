@@ -1,0 +1,50 @@
+# mk/reliability.mk — hostile inputs and faults (issue 7).
+#
+#   make fuzz-model [FUZZ_SECONDS=600]
+#                                      libFuzzer (clang, ASan+UBSan) on the model
+#                                      files: core/json.c, config.json
+#                                      (core/config.c) and the safetensors header
+#                                      (core/safetensors.c), FUZZ_SECONDS split
+#                                      between the three; each input is replayed
+#                                      with every allocation failing in turn
+#   make fuzz-model-build              just build them (build/fuzz/)
+#   make valgrind [VALGRIND_TESTS=…]   the C tests under valgrind memcheck
+#                                      (definite/indirect leaks are errors)
+#
+# Seeds: tests/fuzz/corpus_{json,config,safetensors}/ (tests/fuzz/make_model_corpus.py).
+# tests/fuzz/run.sh runs at nice 15; under `nice -n 4` here, that is nice 19.
+
+MODEL_FUZZ_CC      ?= clang
+MODEL_FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                      -std=c11 -D_GNU_SOURCE -Icore
+MODEL_FUZZ_SRC     := core/util.c core/json.c core/config.c core/safetensors.c
+MODEL_FUZZ_TARGETS := json config safetensors
+MODEL_FUZZ_BINS    := $(MODEL_FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+.PHONY: fuzz-model fuzz-model-build valgrind
+
+# A static pattern rule: explicit, so it wins over mk/tokenizer.mk's build/fuzz/fuzz_%.
+$(MODEL_FUZZ_BINS): build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_model_common.h \
+                                       $(MODEL_FUZZ_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(MODEL_FUZZ_CC) $(MODEL_FUZZ_FLAGS) -o $@ $< $(MODEL_FUZZ_SRC) -lm
+
+fuzz-model-build: $(MODEL_FUZZ_BINS)
+
+fuzz-model: fuzz-model-build
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) nice -n 4 bash tests/fuzz/run.sh $(MODEL_FUZZ_TARGETS)
+
+# valgrind: every C test by default; SNT_VALGRIND=1 in the environment lets a
+# test shorten its heavy loops (valgrind runs ~50x slower).
+VALGRIND       ?= valgrind
+VALGRIND_FLAGS := --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                  --error-exitcode=99 --quiet
+VALGRIND_TESTS ?= $(TEST_C:tests/%.c=build/tests/%)
+
+valgrind: $(VALGRIND_TESTS)
+	@status=0; for t in $(VALGRIND_TESTS); do \
+	  start=$$(date +%s); \
+	  SNT_VALGRIND=1 OPENBLAS_NUM_THREADS=1 $(VALGRIND) $(VALGRIND_FLAGS) --log-file=build/valgrind-$$(basename $$t).log $$t > build/valgrind-$$(basename $$t).out 2>&1; rc=$$?; \
+	  echo "$$(basename $$t): exit $$rc in $$(( $$(date +%s) - start ))s; $$(tail -n 1 build/valgrind-$$(basename $$t).out); valgrind: $$(grep -c '^==' build/valgrind-$$(basename $$t).log) log lines"; \
+	  [ $$rc -eq 0 ] || status=1; \
+	done; exit $$status

@@ -1,0 +1,260 @@
+/*
+** test_faults.c — hostile texts and faults through SQL (issue 7).
+**
+**   - a 10 MB text is scored (truncated to the model's limit, no error), with
+**     the score of any text that truncates to the same pieces;
+**   - invalid UTF-8 and NUL bytes: no error, invalid bytes and NULs vanish
+**     (core/wordpiece.c), so the score is that of the clean text;
+**   - a failing UPDATE … SET s = sentiment(text, 'nosuchmodel') inside a
+**     transaction leaves the table as it was, also when it fails midway after
+**     updating rows; the transaction goes on and commits what came before;
+**   - a model file replaced on disk by rename while loaded keeps working: the
+**     mapping holds the old inode, every score is unchanged until the model is
+**     loaded again, and the next load reads the new file.
+** Truncating a mapped model file in place is not tested: a read past the new
+** end is SIGBUS in the host (README, Reliability: replace by rename).
+*/
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "model_fixture.h"
+
+int sqlite3_sentiment_init(sqlite3 *db, char **pzErrMsg, const struct sqlite3_api_routines *pApi);
+
+static sqlite3 *open_db(const char *zDir) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) fx_die("sqlite3_open");
+  char *z = sqlite3_mprintf("INSERT INTO sentiment_models(name, path) VALUES ('m', '%q')", zDir);
+  char *zErr = NULL;
+  int rc = sqlite3_exec(db, z, NULL, NULL, &zErr);
+  CHECK(rc == SQLITE_OK, "register %s: %s", zDir, zErr ? zErr : "?");
+  sqlite3_free(zErr);
+  sqlite3_free(z);
+  return db;
+}
+
+/* sql with ?1 bound to text[0..n) (n < 0: no binding); the first column of the
+** first row as text into out (NULL → "NULL"). Returns the SQLite result code;
+** *zErr gets the message on failure. */
+static int query(sqlite3 *db, const char *sql, const char *text, long n, char *out, size_t nOut,
+                 char *zErr, size_t nErr) {
+  sqlite3_stmt *st = NULL;
+  out[0] = 0;
+  if (zErr) zErr[0] = 0;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK && n >= 0) rc = sqlite3_bind_text(st, 1, text, (int)n, SQLITE_STATIC);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      const char *z = (const char *)sqlite3_column_text(st, 0);
+      snprintf(out, nOut, "%s", z ? z : "NULL");
+      rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+      rc = SQLITE_OK;
+    }
+  }
+  if (rc != SQLITE_OK && zErr) snprintf(zErr, nErr, "%s", sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static void score(sqlite3 *db, const char *text, long n, char *out, size_t nOut) {
+  char zErr[512];
+  int rc = query(db, "SELECT sentiment_scores(?1, 'm')", text, n, out, nOut, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_OK, "score of %ld bytes: %s", n, zErr);
+}
+
+static void test_long_text(sqlite3 *db) {
+  const char *w = "good movie ";
+  size_t nw = strlen(w), n = 10u * 1024 * 1024;
+  char *big = malloc(n);
+  if (!big) fx_die("malloc");
+  for (size_t i = 0; i < n; i++) big[i] = w[i % nw];
+  char a[512], b[512], c[512];
+  score(db, big, (long)n, a, sizeof a);
+  score(db, big, (long)(600 * nw), b, sizeof b); /* 1200 pieces: truncated alike */
+  score(db, big, (long)(100 * nw), c, sizeof c); /* 200 pieces: not truncated */
+  CHECK(a[0] == '{' && strcmp(a, b) == 0, "10 MB text: %s, its first 600 words: %s", a, b);
+  CHECK(strcmp(a, c) != 0, "truncation happens (10 MB %s vs 100 words %s)", a, c);
+  char tok[64];
+  CHECK(query(db, "SELECT count(*) FROM sentiment_tokens(?1, 'm')", big, (long)n, tok, sizeof tok,
+              NULL, 0) == SQLITE_OK && atoi(tok) == 512,
+        "sentiment_tokens of 10 MB: %s rows (512: [CLS] 510 pieces [SEP])", tok);
+  free(big);
+}
+
+static void test_bad_bytes(sqlite3 *db) {
+  char want[512], got[512];
+  score(db, "A truly great film", -1 + 19, want, sizeof want);
+  static const struct {
+    const char *what;
+    const char *text;
+    long n;
+  } cases[] = {
+      {"stray 0xff/0xfe", "A truly\xff great\xfe film", 20},
+      {"truncated sequences", "A truly great\xc3 film\xe2\x82", 21},
+      {"overlong and surrogate", "A\xc0\xaf truly great \xed\xa0\x80""film", 23},
+      {"NUL bytes", "A truly\0 great film\0\0", 22},
+      {"NUL first", "\0A truly great film", 19},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    score(db, cases[i].text, cases[i].n, got, sizeof got);
+    CHECK(strcmp(got, want) == 0, "%s: %s, clean text: %s", cases[i].what, got, want);
+  }
+  /* Only bad bytes: the score of an empty text, no error. */
+  char empty[512];
+  score(db, "", 0, empty, sizeof empty);
+  score(db, "\xff\xfe\0\xc3\0\x80\x80", 7, got, sizeof got);
+  CHECK(empty[0] == '{' && strcmp(got, empty) == 0, "only bad bytes: %s, empty text: %s", got, empty);
+  /* The same from SQL literals, through sentiment_tokens too. */
+  char zErr[512];
+  int rc = query(db, "SELECT sentiment(CAST(X'41207472756c79ff20677265617400206669c3' AS TEXT), 'm')",
+                 NULL, -1, got, sizeof got, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_OK && strcmp(got, "NULL") != 0, "literal with bad bytes: rc %d %s %s", rc, got, zErr);
+  rc = query(db,
+             "SELECT group_concat(token, ' ') FROM sentiment_tokens("
+             "CAST(X'41207472756c79ff20677265617400206669c36c6d' AS TEXT), 'm')",
+             NULL, -1, got, sizeof got, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_OK && strstr(got, "truly") && strstr(got, "great"),
+        "sentiment_tokens with bad bytes: rc %d '%s' %s", rc, got, zErr);
+}
+
+static void exec_ok(sqlite3 *db, const char *sql) {
+  char *zErr = NULL;
+  int rc = sqlite3_exec(db, sql, NULL, NULL, &zErr);
+  CHECK(rc == SQLITE_OK, "%s: %s", sql, zErr ? zErr : "?");
+  sqlite3_free(zErr);
+}
+
+static void table(sqlite3 *db, char *out, size_t n) {
+  query(db, "SELECT group_concat(id || ':' || coalesce(s, 'NULL'), ',') FROM "
+            "(SELECT * FROM reviews ORDER BY id)", NULL, -1, out, n, NULL, 0);
+}
+
+static void test_failing_update(sqlite3 *db) {
+  exec_ok(db, "CREATE TABLE reviews(id INTEGER PRIMARY KEY, text TEXT, s TEXT);"
+              "INSERT INTO reviews(text, s) VALUES ('Great film.', 'old1'), ('Awful film.', 'old2'),"
+              " ('Fine.', 'old3'), ('Dull.', 'old4')");
+  char before[1024], after[1024], zErr[512], out[64];
+  table(db, before, sizeof before);
+  exec_ok(db, "BEGIN");
+  int rc = query(db, "UPDATE reviews SET s = sentiment(text, 'nosuchmodel')", NULL, -1, out,
+                 sizeof out, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_ERROR && strstr(zErr, "no model named 'nosuchmodel'"), "failing UPDATE: rc %d %s",
+        rc, zErr);
+  table(db, after, sizeof after);
+  CHECK(strcmp(before, after) == 0, "after the failed UPDATE: %s, before: %s", after, before);
+  /* Fails at row 3, after rows 1 and 2 were updated: the statement is undone. */
+  rc = query(db,
+             "UPDATE reviews SET s = sentiment(text, CASE WHEN id = 3 THEN 'nosuchmodel' ELSE 'm' END)",
+             NULL, -1, out, sizeof out, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_ERROR, "UPDATE failing midway: rc %d", rc);
+  table(db, after, sizeof after);
+  CHECK(strcmp(before, after) == 0, "after the UPDATE failing midway: %s, before: %s", after, before);
+  CHECK(sqlite3_get_autocommit(db) == 0, "the transaction is still open");
+  exec_ok(db, "UPDATE reviews SET s = 'new4' WHERE id = 4");
+  exec_ok(db, "COMMIT");
+  table(db, after, sizeof after);
+  CHECK(strcmp(after, "1:old1,2:old2,3:old3,4:new4") == 0, "committed: %s", after);
+}
+
+/* Copy src to dst. */
+static void copy_file(const char *src, const char *dst) {
+  FILE *f = fopen(src, "rb");
+  if (!f) fx_die(src);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)n + 1);
+  if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) fx_die(src);
+  fclose(f);
+  fx_write_file(dst, b, (size_t)n);
+  free(b);
+}
+
+/* A copy of model.safetensors with classifier.bias set to (+8, -8, …). */
+static void write_changed_model(const char *src, const char *dst) {
+  FILE *f = fopen(src, "rb");
+  if (!f) fx_die(src);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = malloc((size_t)n);
+  if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) fx_die(src);
+  fclose(f);
+  uint64_t hlen = 0;
+  memcpy(&hlen, b, 8);
+  char *h = strndup((const char *)b + 8, hlen);
+  char *p = strstr(h, "\"classifier.bias\"");
+  char *o = p ? strstr(p, "\"data_offsets\"") : NULL;
+  long begin = -1, end = -1;
+  if (!o || sscanf(strchr(o, '[') + 1, "%ld , %ld", &begin, &end) != 2) {
+    fprintf(stderr, "no classifier.bias in %s\n", src);
+    exit(2);
+  }
+  for (long k = begin, i = 0; k + 4 <= end; k += 4, i++) {
+    float v = i % 2 ? -8.0f : 8.0f;
+    memcpy(b + 8 + hlen + k, &v, 4);
+  }
+  fx_write_file(dst, b, (size_t)n);
+  free(h);
+  free(b);
+}
+
+static void test_replace_by_rename(const char *zShared) {
+  char zDir[4096], zSrc[4096];
+  snprintf(zDir, sizeof zDir, "%s", fx_tmpdir());
+  snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-distilbert", zShared);
+  static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
+  for (int i = 0; i < 3; i++) copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
+
+  const char *t = "An unforgettable, moving film.";
+  char a[512], b[512], c[512], d[512];
+  sqlite3 *db = open_db(zDir);
+  score(db, t, (long)strlen(t), a, sizeof a);
+  struct stat st0, st1;
+  CHECK(stat(fx_path(zDir, "model.safetensors"), &st0) == 0, "stat");
+
+  /* A new file renamed over the loaded one. */
+  write_changed_model(fx_path(zDir, "model.safetensors"), fx_path(zDir, "model.safetensors.new"));
+  CHECK(rename(fx_path(zDir, "model.safetensors.new"), fx_path(zDir, "model.safetensors")) == 0,
+        "rename");
+  CHECK(stat(fx_path(zDir, "model.safetensors"), &st1) == 0 && st1.st_ino != st0.st_ino,
+        "a new inode");
+  score(db, t, (long)strlen(t), b, sizeof b);
+  CHECK(a[0] == '{' && strcmp(a, b) == 0, "after the rename, the loaded model: %s, before: %s", b, a);
+  /* A second connection naming the same folder shares the loaded model. */
+  sqlite3 *db2 = open_db(zDir);
+  score(db2, t, (long)strlen(t), c, sizeof c);
+  CHECK(strcmp(a, c) == 0, "second connection: %s, first: %s", c, a);
+  sqlite3_close(db2);
+  sqlite3_close(db);
+  /* Everyone let go: the next load reads the new file. */
+  db = open_db(zDir);
+  score(db, t, (long)strlen(t), d, sizeof d);
+  CHECK(d[0] == '{' && strcmp(a, d) != 0, "reloaded: %s (the new classifier bias), old: %s", d, a);
+  sqlite3_close(db);
+  fx_rmdir(zDir);
+}
+
+int main(void) {
+  const char *zShared = shared_dir();
+  if (!zShared) {
+    SKIP("no shared folder (../shared or $SENTIMENT_SHARED): no model to load");
+    return check_report("test_faults");
+  }
+  unsetenv("SENTIMENT_MODEL");
+  CHECK(sqlite3_auto_extension((void (*)(void))sqlite3_sentiment_init) == SQLITE_OK,
+        "auto_extension");
+  char zModel[4096];
+  snprintf(zModel, sizeof zModel, "%s/golden/models/tiny-bert", zShared);
+  sqlite3 *db = open_db(zModel);
+  test_long_text(db);
+  test_bad_bytes(db);
+  test_failing_update(db);
+  sqlite3_close(db);
+  test_replace_by_rename(zShared);
+  return check_report("test_faults");
+}

@@ -10,8 +10,8 @@
 # Without MODEL_NAME it scores with `default` (SENTIMENT_MODEL or the embedded
 # model). With MODEL_DIR the folder is registered under MODEL_NAME first.
 # Scoring runs through sentiment_scan (batched, all cores); a row counts as
-# predicted positive when sentiment_score > 0.5. The database is opened
-# read-only; results go to a TEMP table.
+# predicted positive when sentiment_score > 0.5. Nothing is written to the
+# database: results go to TEMP tables.
 set -euo pipefail
 [ $# -ge 4 ] || { sed -n '2,15p' "$0"; exit 2; }
 db=$1 table=$2 text=$3 label=$4 where=${5:-1} model=${6:-default} dir=${7:-}
@@ -42,4 +42,4 @@ SELECT $(q "$model") AS model,
        printf('%.0f', sum(n_tokens) / (SELECT (t1.t - t0.t) * 86400 FROM t0, t1)) AS tokens_per_s
 FROM ev;
 SQL
-} | sqlite3 -bail "file:$db?mode=ro"
+} | sqlite3 -bail "$db"

@@ -37,4 +37,19 @@ static void fuzz_tokenize_check(const snt_vocab *v, const char *text, size_t n, 
   }
 }
 
+/* A vocabulary a loader accepted: non-empty, has the special tokens, every id
+** in [0, n) has a piece that looks up to itself or (a duplicate in vocab.txt)
+** to a later id, never an earlier one, and there is no piece past the end. */
+static void fuzz_vocab_check(const snt_vocab *v) {
+  int n = snt_vocab_size(v);
+  FUZZ_REQUIRE(n > 0 && v->unk >= 0 && v->cls >= 0 && v->sep >= 0);
+  for (int i = 0; i < n; i++) {
+    const char *p = snt_vocab_piece(v, i);
+    FUZZ_REQUIRE(p != NULL);
+    int id = snt_vocab_find(v, 0, p, v->len[i]);
+    FUZZ_REQUIRE(id >= i && v->len[id] == v->len[i] && memcmp(snt_vocab_piece(v, id), p, v->len[i]) == 0);
+  }
+  FUZZ_REQUIRE(snt_vocab_piece(v, n) == NULL);
+}
+
 #endif

@@ -43,7 +43,7 @@ def main():
         for line in f:
             r = json.loads(line)
             if r.get('engine') == 'sgemm':
-                sgemm = r
+                sgemm[r['model']] = r
                 continue
             key = (r['model'], r['engine'] + (f" ({r['note']})" if r.get('note') else ''), r['threads'])
             if key not in runs:
@@ -64,8 +64,9 @@ def main():
         first = max((runs[k][0] for k in keys), key=lambda r: r['reviews'])
         print(f"\n### {model}: {first['reviews']} IMDb reviews, {first['tokens']:,} real tokens"
               f" (≤ {first.get('max_len', 512)} each)\n")
-        fpt = sgemm.get('flop_per_token', {}).get(model) if sgemm else None
-        ceil = {1: sgemm['t1'] * 1e9 / fpt, 2: sgemm['t2x1'] * 1e9 / fpt} if fpt else {}
+        sg = sgemm.get(model)
+        fpt = sg['flop_per_token'] if sg else None
+        ceil = {1: sg['t1'] * 1e9 / fpt, 2: sg['t2x1'] * 1e9 / fpt} if sg else {}
         print('| engine | threads | reviews/s | tokens/s | vs sentiment_scan | of sgemm ceiling | max \\|Δlogit\\| |')
         print('|---|---|---|---|---|---|---|')
         ref_logits = {}
@@ -90,15 +91,18 @@ def main():
                 diff = '' if d is None else f'{d:.1e}'
             n = len(runs[k])
             pct = f'{tps / ceil[k[2]]:.0%}' if k[2] in ceil else ''
-            print(f"| {k[1]} | {k[2]} | {r['reviews'] / sec:,.2f} | {tps:,.0f} | {ratio} | {pct} | {diff} |"
-                  + ('' if n == 1 else f' <!-- median of {n} -->'))
-        if fpt:
+            spread = ''
+            if n > 1:  # the median, then the slowest and fastest of the n runs
+                lo = min(r['tokens'] / x['seconds'] for x in runs[k])
+                hi = max(r['tokens'] / x['seconds'] for x in runs[k])
+                spread = f' ({lo:,.0f}–{hi:,.0f}, {n} runs)'
+            print(f"| {k[1]} | {k[2]} | {r['reviews'] / sec:,.2f} | {tps:,.0f}{spread} | {ratio} | {pct} | {diff} |")
+        if sg:
             print(f"| sgemm ceiling (cblas_sgemm rate ÷ {fpt / 1e6:.1f} MFLOP/token) | 1 | | {ceil[1]:,.0f} | | 100% | |")
             print(f"| sgemm ceiling | 2 (workers × 1) | | {ceil[2]:,.0f} | | 100% | |")
-    if sgemm:
-        print(f"\nsgemm on the model's shapes (M = {sgemm.get('M', '?')}): 1 thread "
-              f"{sgemm['t1']:.1f} GFLOP/s, OpenBLAS 2 threads {sgemm['t2']:.1f}, "
-              f"2 workers × 1 thread {sgemm['t2x1']:.1f}.")
+            print(f"\nsgemm on this model's shapes (dim {sg.get('dim', '?')}, ffn {sg.get('ffn', '?')},"
+                  f" M = {sg.get('M', '?')}): 1 thread {sg['t1']:.1f} GFLOP/s, OpenBLAS 2 threads"
+                  f" {sg['t2']:.1f}, 2 workers × 1 thread {sg['t2x1']:.1f}.")
 
 
 if __name__ == '__main__':

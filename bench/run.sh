@@ -152,27 +152,27 @@ for model in $MODELS; do
 done
 
 # ---- the sgemm ceiling ------------------------------------------------------
-log "sgemm ceiling"
-sg=$("$B/sgemm" 1024 | tail -n 1)
-"$PY" - "$sg" $MODELS <<'PY' >> "$RESULTS"
-import json, os, sys
+# cblas_sgemm on each model's own linear shapes (M = 1024 tokens, about a scan
+# chunk), divided by that model's FLOPs per token over these reviews.
+for model in $MODELS; do
+  d=$B/$model; [ "$model" = default ] && d=models/default
+  [ -f "$d/config.json" ] && [ -f "$B/ids-$model.txt" ] || continue
+  read -r D L F < <("$PY" -c 'import json,sys; c=json.load(open(sys.argv[1]))
+print(c.get("dim", c.get("hidden_size")), c.get("n_layers", c.get("num_hidden_layers")), c.get("hidden_dim", c.get("intermediate_size")))' "$d/config.json")
+  log "$model: sgemm ceiling (dim $D, ffn $F)"
+  sg=$("$B/sgemm" -d "$D" -f "$F" 1024 | tail -n 1)
+  "$PY" - "$sg" "$model" "$D" "$L" "$F" <<'PY' >> "$RESULTS"
+import json, sys
 vals = dict(kv.split('=') for kv in sys.argv[1].split()[1:])
-fpt = {}
-for model in sys.argv[2:]:
-    d = 'models/default' if model == 'default' else f'build/bench/{model}'
-    ids = f'build/bench/ids-{model}.txt'
-    if not os.path.exists(f'{d}/config.json') or not os.path.exists(ids):
-        continue
-    c = json.load(open(f'{d}/config.json'))
-    D = c.get('dim', c.get('hidden_size')); L = c.get('n_layers', c.get('num_hidden_layers'))
-    F = c.get('hidden_dim', c.get('intermediate_size'))
-    lens = [len(l.split()) for l in open(ids) if l.strip()]
-    # BENCHMARKS.md: 2·L·(4D² + 2DF) per token in the linears + 4·L·D·T in attention
-    flop = sum(n * (2 * L * (4 * D * D + 2 * D * F) + 4 * L * D * n) for n in lens)
-    fpt[model] = flop / sum(lens)
-print(json.dumps(dict(engine='sgemm', M=1024, t1=float(vals['t1']), t2=float(vals['t2']),
-                      t2x1=float(vals['t2x1']), flop_per_token=fpt)))
+model = sys.argv[2]
+D, L, F = map(int, sys.argv[3:6])
+lens = [len(l.split()) for l in open(f'build/bench/ids-{model}.txt') if l.strip()]
+# BENCHMARKS.md: 2·L·(4D² + 2DF) per token in the linears + 4·L·D·T in attention
+flop = sum(n * (2 * L * (4 * D * D + 2 * D * F) + 4 * L * D * n) for n in lens)
+print(json.dumps(dict(engine='sgemm', model=model, M=1024, dim=D, ffn=F, t1=float(vals['t1']),
+                      t2=float(vals['t2']), t2x1=float(vals['t2x1']), flop_per_token=flop / sum(lens))))
 PY
+done
 
 echo
 echo "## bench/run.sh — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

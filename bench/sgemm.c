@@ -1,8 +1,11 @@
 /*
-** bench/sgemm.c — the sgemm ceiling: cblas_sgemm GFLOP/s on DistilBERT-base's
+** bench/sgemm.c — the sgemm ceiling: cblas_sgemm GFLOP/s on a model's
 ** linear-layer shapes, the way nn.Linear runs them (row-major, W transposed).
 **
-**   build/bench/sgemm [M ...]      default M = 512 2048 (tokens per batch)
+**   build/bench/sgemm [-d DIM] [-f FFN] [M ...]
+**
+** DIM and FFN default to DistilBERT-base's 768 and 3072; M (tokens per batch)
+** defaults to 512 2048.
 **
 ** Prints one line per (threads, M): GFLOP/s per shape and the FLOP-weighted
 ** rate over one transformer layer, for
@@ -20,9 +23,14 @@
 #include <time.h>
 
 /* (N, K) of each linear in one layer: q, k, v, out, ffn in, ffn out. */
-static const int kShapes[][2] = {{768, 768}, {768, 768}, {768, 768},
-                                 {768, 768}, {3072, 768}, {768, 3072}};
 enum { N_SHAPES = 6 };
+static int kShapes[N_SHAPES][2];
+
+static void set_shapes(int D, int F) {
+  for (int s = 0; s < 4; s++) kShapes[s][0] = kShapes[s][1] = D;
+  kShapes[4][0] = F, kShapes[4][1] = D;
+  kShapes[5][0] = D, kShapes[5][1] = F;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -96,15 +104,27 @@ static double layer_rate(int M, int workers, double *per_shape) {
 }
 
 int main(int argc, char **argv) {
-  int Ms[8] = {512, 2048}, nM = 2;
-  if (argc > 1) {
+  int Ms[8] = {512, 2048}, nM = 2, D = 768, F = 3072, i = 1;
+  for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+    if (argv[i][1] == 'd') D = atoi(argv[i + 1]);
+    else if (argv[i][1] == 'f') F = atoi(argv[i + 1]);
+  }
+  if (D <= 0 || F <= 0) {
+    fprintf(stderr, "usage: sgemm [-d DIM] [-f FFN] [M ...]\n");
+    return 2;
+  }
+  set_shapes(D, F);
+  if (i < argc) {
     nM = 0;
-    for (int i = 1; i < argc && nM < 8; i++) Ms[nM++] = atoi(argv[i]);
+    for (; i < argc && nM < 8; i++) Ms[nM++] = atoi(argv[i]);
   }
   const char *modes[3] = {"1", "2", "2x1"};
   double last[3] = {0, 0, 0};
-  printf("%-5s %6s  %9s %9s %9s  %s\n", "thr", "M", "768x768", "3072x768", "768x3072",
-         "layer GFLOP/s");
+  char sq[32], up[32], down[32];
+  snprintf(sq, sizeof sq, "%dx%d", D, D);
+  snprintf(up, sizeof up, "%dx%d", F, D);
+  snprintf(down, sizeof down, "%dx%d", D, F);
+  printf("%-5s %6s  %9s %9s %9s  %s\n", "thr", "M", sq, up, down, "layer GFLOP/s");
   for (int mi = 0; mi < nM; mi++) {
     for (int m = 0; m < 3; m++) {
       openblas_set_num_threads(m == 1 ? 2 : 1);

@@ -40,6 +40,7 @@
 **     a view in a database file you open) must not be able to do that.
 */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <sqlite3ext.h>
@@ -230,12 +231,21 @@ static const struct {
     {"sentiment_version", 0, SCALAR_FLAGS, versionFunc},
 };
 
+/* SQLITE_EXTENSION_INIT2 is a plain store into the global sqlite3_api on
+** every sqlite3_open. Connections opened on several threads while others
+** call SQLite through that pointer race on it (the same value, but a data
+** race all the same: ThreadSanitizer reports it), so it is stored under a
+** mutex, and only when it changes. */
+static pthread_mutex_t apiMutex = PTHREAD_MUTEX_INITIALIZER;
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
 __attribute__((visibility("default"))) int sqlite3_sentiment_init(
     sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
-  SQLITE_EXTENSION_INIT2(pApi);
+  pthread_mutex_lock(&apiMutex);
+  if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
+  pthread_mutex_unlock(&apiMutex);
   SntConn *p = sntConnNew();
   int rc = SQLITE_OK;
   if (!p) return SQLITE_NOMEM;

@@ -204,7 +204,7 @@ static int scanSetError(ScanCursor *pCur, int rc, const char *zFmt, ...) {
   char *z = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
   sqlite3_free(pVtab->zErrMsg);
-  pVtab->zErrMsg = z ? sqlite3_mprintf("sentiment_scan: %z", z) : NULL;
+  pVtab->zErrMsg = z ? sqlite3_mprintf("sentiment_scan(): %z", z) : NULL;
   return rc;
 }
 
@@ -593,7 +593,7 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   ** the scan runs. */
   SntEntry *e = NULL;
   char *zErr = NULL;
-  int rc = sntConnModel(pTab->pConn->pSnt, "sentiment_scan", zModel, &e, &zErr);
+  int rc = sntConnModel(pTab->pConn->pSnt, "sentiment_scan()", zModel, &e, &zErr);
   if (rc != SQLITE_OK) {
     if (zErr) {
       sqlite3_free(pTab->base.zErrMsg);
@@ -739,7 +739,7 @@ static int scanBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   }
   if (iQuery < 0) {
     sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = sqlite3_mprintf("sentiment_scan: the first argument, the query, is required");
+    pVtab->zErrMsg = sqlite3_mprintf("sentiment_scan(): the first argument, the query, is required");
     return SQLITE_ERROR;
   }
   int idxNum = 1, n = 1;

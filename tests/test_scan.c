@@ -383,18 +383,18 @@ int main(void) {
   }
 
   /* 6. errors */
-  expectError(db, "SELECT * FROM sentiment_scan", "sentiment_scan: the first argument, the query, is required");
-  expectError(db, "SELECT * FROM sentiment_scan(NULL)", "sentiment_scan: the first argument must be the query (text)");
+  expectError(db, "SELECT * FROM sentiment_scan", "sentiment_scan(): the first argument, the query, is required");
+  expectError(db, "SELECT * FROM sentiment_scan(NULL)", "sentiment_scan(): the first argument must be the query (text)");
   expectError(db, "SELECT * FROM sentiment_scan('SELECT id FROM r', 'tiny')",
-              "sentiment_scan: the query must return 2 columns (key, text), it returns 1");
+              "sentiment_scan(): the query must return 2 columns (key, text), it returns 1");
   expectError(db, "SELECT * FROM sentiment_scan('DELETE FROM r', 'tiny')",
-              "sentiment_scan: the query must be read-only (a SELECT)");
+              "sentiment_scan(): the query must be read-only (a SELECT)");
   expectError(db, "SELECT * FROM sentiment_scan('SELECT 1, 2; SELECT 3, 4', 'tiny')",
-              "sentiment_scan: the query must be one statement; extra text: SELECT 3, 4");
+              "sentiment_scan(): the query must be one statement; extra text: SELECT 3, 4");
   expectError(db, "SELECT * FROM sentiment_scan('SELEC id, text FROM r', 'tiny')",
-              "sentiment_scan: near \"SELEC\": syntax error");
+              "sentiment_scan(): near \"SELEC\": syntax error");
   expectError(db, "SELECT * FROM sentiment_scan('SELECT id, text FROM r', 'nope')",
-              "sentiment_scan: no model named 'nope'");
+              "sentiment_scan(): no model named 'nope'");
   exec(db, "CREATE VIEW v AS SELECT * FROM sentiment_scan('SELECT id, text FROM r', 'tiny')");
   expectError(db, "SELECT * FROM v", "unsafe use of virtual table \"sentiment_scan\"");
   CHECK(intOf(db, "SELECT count(*) FROM r") == nRows, "the table is untouched");

@@ -3,6 +3,7 @@
 #   make            sentiment.so (load it with `.load ./sentiment`)
 #   make test       every test; ends with "N passed, N failed, N skipped"
 #   make test-asan  the C tests under AddressSanitizer + UBSan
+#   make test-tsan  the threaded C tests under ThreadSanitizer
 #   make demo       sql/demo.sql on the embedded default model
 #   make deps       apt-get / npm dependencies (Debian, as root)
 
@@ -26,7 +27,7 @@ TEST_C   := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_C:tests/%.c=build/tests/%)
 TEST_SCRIPTS := $(sort $(wildcard tests/test_*.sh tests/test_*.py tests/test_*.mjs))
 
-.PHONY: all loadable test test-c test-asan demo deps clean
+.PHONY: all loadable test test-c test-asan test-tsan demo deps clean
 all: loadable
 loadable: sentiment.so
 
@@ -52,25 +53,36 @@ test: sentiment.so $(TEST_BIN)
 test-c: $(TEST_BIN)
 	@tests/run.sh $(TEST_BIN)
 
-# Sanitizers: a separate build tree, the C tests only (the .so would need the
-# ASan runtime preloaded into sqlite3/python/node).
+# Sanitizers: a separate build tree per sanitizer (build/asan, build/tsan), the
+# C tests only (the .so would need the sanitizer runtime preloaded into
+# sqlite3/python/node). test-tsan runs the tests that start threads; any race
+# report fails the run (TSan exits 66).
+SAN_FLAGS_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_FLAGS_tsan := -O1 -fno-omit-frame-pointer -fsanitize=thread
+TSAN_TESTS     := test_concurrency test_threads test_scan
+
 test-asan:
-	$(MAKE) --no-print-directory BUILD_ASAN=1 OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	    LDFLAGS="-fsanitize=address,undefined" build-asan-tests
+	$(MAKE) --no-print-directory SAN=asan OPT="$(SAN_FLAGS_asan)" LDFLAGS="-fsanitize=address,undefined" \
+	    SAN_TESTS="$(TEST_C:tests/%.c=%)" build-san-tests
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    tests/run.sh $(TEST_C:tests/%.c=build/asan/tests/%)
 
-ifdef BUILD_ASAN
-build/asan/%.o: %.c $(HDRS)
+test-tsan:
+	$(MAKE) --no-print-directory SAN=tsan OPT="$(SAN_FLAGS_tsan)" LDFLAGS="-fsanitize=thread" \
+	    SAN_TESTS="$(TSAN_TESTS)" build-san-tests
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 tests/run.sh $(TSAN_TESTS:%=build/tsan/tests/%)
+
+ifdef SAN
+build/$(SAN)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
-build/asan/%.o: %.S $(wildcard models/default/*)
+build/$(SAN)/%.o: %.S $(wildcard models/default/*)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
-build/asan/tests/%: tests/%.c $(CORE_SRC:%.c=build/asan/%.o) $(EXT_SRC:%.c=build/asan/%.o) $(EMBED:%.S=build/asan/%.o) tests/check.h
+build/$(SAN)/tests/%: tests/%.c $(CORE_SRC:%.c=build/$(SAN)/%.o) $(EXT_SRC:%.c=build/$(SAN)/%.o) $(EMBED:%.S=build/$(SAN)/%.o) tests/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Iext -o $@ $< $(filter %.o,$^) $(LDLIBS) -lsqlite3
-build-asan-tests: $(TEST_C:tests/%.c=build/asan/tests/%)
+build-san-tests: $(SAN_TESTS:%=build/$(SAN)/tests/%)
 endif
 
 demo: sentiment.so

@@ -11,12 +11,16 @@
 **   - a model file replaced on disk by rename while loaded keeps working: the
 **     mapping holds the old inode, every score is unchanged until the model is
 **     loaded again, and the next load reads the new file.
+**   - a 100,000-row sentiment_scan into a table gives every row the label and
+**     token count the scalar functions give its text (NULL for NULL), with
+**     bounded memory; a scan failing at row 99,999 creates nothing.
 ** Truncating a mapped model file in place is not tested: a read past the new
 ** end is SIGBUS in the host (README, Reliability: replace by rename).
 */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "check.h"
 #include "model_fixture.h"
@@ -160,6 +164,79 @@ static void test_failing_update(sqlite3 *db) {
   CHECK(strcmp(after, "1:old1,2:old2,3:old3,4:new4") == 0, "committed: %s", after);
 }
 
+/* fail_at(id, n, x): x, or an error when id = n. */
+static void failAt(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  if (sqlite3_value_int64(argv[0]) == sqlite3_value_int64(argv[1]))
+    sqlite3_result_error(ctx, "fail_at: injected failure", -1);
+  else
+    sqlite3_result_value(ctx, argv[2]);
+}
+
+static long maxrss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+static long long int_of(sqlite3 *db, const char *sql) {
+  char out[64], zErr[512];
+  int rc = query(db, sql, NULL, -1, out, sizeof out, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_OK, "%s: %s", sql, zErr);
+  return rc == SQLITE_OK ? atoll(out) : -1;
+}
+
+static void test_big_scan(sqlite3 *db) {
+  enum { N_ROWS = 100000, N_TEXTS = 1000 };
+  /* 1,000 distinct texts of three to five words; every 997th row NULL. */
+  exec_ok(db,
+          "CREATE TABLE words(i INTEGER PRIMARY KEY, w TEXT);"
+          "INSERT INTO words VALUES (0,'good'),(1,'bad'),(2,'film'),(3,'boring'),(4,'loved'),"
+          " (5,'plot'),(6,'awful'),(7,'great'),(8,'acting'),(9,'never'),(10,'again'),"
+          " (11,'fun'),(12,'slow'),(13,'the'),(14,'best'),(15,'worst');"
+          "CREATE TABLE ref(j INTEGER PRIMARY KEY, text TEXT, label TEXT, n INTEGER);"
+          "WITH RECURSIVE c(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM c WHERE j < 999)"
+          " INSERT INTO ref(j, text) SELECT j, (SELECT w FROM words WHERE i = j % 16) || ' ' ||"
+          "  (SELECT w FROM words WHERE i = j / 16 % 16) || ' ' || (SELECT w FROM words WHERE i = j / 256)"
+          "  || substr(' and the film was long', 1, 4 * (j % 6)) FROM c;"
+          "UPDATE ref SET label = sentiment(text, 'm'),"
+          " n = (SELECT count(*) FROM sentiment_tokens(ref.text, 'm'));"
+          "CREATE TABLE big(id INTEGER PRIMARY KEY, j INTEGER, text TEXT);"
+          "WITH RECURSIVE c(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM c WHERE id < 100000)"
+          " INSERT INTO big SELECT id, id * 7919 % 1000,"
+          "  CASE WHEN id % 997 THEN (SELECT text FROM ref WHERE j = id * 7919 % 1000) END FROM c;");
+  CHECK(int_of(db, "SELECT count(DISTINCT label) FROM ref") == 2, "both labels among the texts");
+  long rss0 = maxrss_kb();
+  exec_ok(db, "CREATE TABLE scored AS SELECT key, label, n_tokens, truncated FROM "
+              "sentiment_scan('SELECT id, text FROM big', 'm')");
+  long grown_mb = (maxrss_kb() - rss0) / 1024;
+  CHECK(int_of(db, "SELECT count(*) FROM scored") == N_ROWS, "100,000-row scan: row count");
+  CHECK(int_of(db, "SELECT count(*) FROM scored JOIN big ON big.id = scored.key JOIN ref USING (j)"
+                   " WHERE big.text IS NOT NULL AND scored.label = ref.label"
+                   " AND scored.n_tokens = ref.n AND NOT scored.truncated") == N_ROWS - N_ROWS / 997,
+        "100,000-row scan: rows whose label or token count differ from the scalar functions'");
+  CHECK(int_of(db, "SELECT count(*) FROM scored JOIN big ON big.id = scored.key"
+                   " WHERE big.text IS NULL AND scored.label IS NULL") == N_ROWS / 997,
+        "100,000-row scan: NULL texts");
+  /* The table, ~10 MB of rows, is in this :memory: database; the scan itself
+  ** holds one batch of rows and one state per worker. */
+  CHECK(grown_mb < 64, "100,000-row scan grew the peak RSS by %ld MB", grown_mb);
+  printf("test_faults: 100,000-row scan, peak RSS grew by %ld MB\n", grown_mb);
+
+  /* The same scan failing at row 99,999 (an error from the scanned query):
+  ** the error comes back and no table is created. */
+  sqlite3_create_function(db, "fail_at", 3, SQLITE_UTF8, NULL, failAt, NULL, NULL);
+  char out[64], zErr[512];
+  int rc = query(db, "CREATE TABLE scored2 AS SELECT key, label FROM "
+                     "sentiment_scan('SELECT id, fail_at(id, 99999, text) FROM big', 'm')",
+                 NULL, -1, out, sizeof out, zErr, sizeof zErr);
+  CHECK(rc == SQLITE_ERROR && strstr(zErr, "injected failure"), "scan failing at row 99,999: rc %d %s",
+        rc, zErr);
+  CHECK(int_of(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'scored2'") == 0,
+        "a failed CREATE TABLE … AS scan left a table");
+  exec_ok(db, "DROP TABLE scored; DROP TABLE big; DROP TABLE ref; DROP TABLE words");
+}
+
 /* Copy src to dst. */
 static void copy_file(const char *src, const char *dst) {
   FILE *f = fopen(src, "rb");
@@ -251,6 +328,7 @@ int main(void) {
   char zModel[4096];
   snprintf(zModel, sizeof zModel, "%s/golden/models/tiny-bert", zShared);
   sqlite3 *db = open_db(zModel);
+  test_big_scan(db); /* first: its peak RSS is measured from where it starts */
   test_long_text(db);
   test_bad_bytes(db);
   test_failing_update(db);

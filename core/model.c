@@ -382,6 +382,11 @@ fail:
   return NULL;
 }
 
+int snt_model_check_file(const snt_model *m, snt_error *err) {
+  if (!m) return snt_error_set(err, SNT_ERR_ARG, "snt_model_check_file: model is NULL");
+  return snt_st_check(m->st, err);
+}
+
 const snt_config *snt_model_config(const snt_model *m) { return m ? &m->cfg : NULL; }
 const snt_vocab *snt_model_vocab(const snt_model *m) { return m ? m->vocab : NULL; }
 int snt_model_max_len(const snt_model *m) { return m ? m->cfg.max_pos : 0; }

@@ -6,6 +6,11 @@
 ** straight into the mapping, so only the pages a forward pass touches become
 ** resident. Nothing here trusts a byte of the file: every offset is checked
 ** against the data size before any pointer is formed from it.
+**
+** A mapped file's descriptor stays open as long as the mapping, with the
+** size and mtime the file had when it was opened: snt_st_check fstat()s it so
+** that a caller can refuse to run on a file someone truncated or rewrote in
+** place (a read past a truncated end is SIGBUS) instead of touching it.
 */
 #include "safetensors.h"
 
@@ -30,6 +35,9 @@ struct snt_safetensors {
   snt_json_doc *doc;          /* the header; tensor names point into it */
   snt_st_tensor *t;           /* (n), sorted by name */
   int n;
+  int fd;                     /* the mapped file, held open; -1 for a buffer */
+  struct stat sb;             /* its fstat at open: size, mtime, inode, device */
+  char path[];                /* the path it was opened by ("" for a buffer) */
 };
 
 static const struct {
@@ -228,11 +236,12 @@ snt_safetensors *snt_st_open_memory(const void *buf, size_t n, snt_error *err) {
     snt_error_set(err, SNT_ERR_ARG, "safetensors buffer is NULL");
     return NULL;
   }
-  snt_safetensors *st = snt_calloc(1, sizeof *st);
+  snt_safetensors *st = snt_calloc(1, sizeof *st + 1);
   if (!st) {
     snt_error_set(err, SNT_ERR_NOMEM, "out of memory");
     return NULL;
   }
+  st->fd = -1;
   return open_buffer(st, "safetensors buffer", buf ? buf : "", n, err);
 }
 
@@ -253,11 +262,15 @@ snt_safetensors *snt_st_open(const char *path, snt_error *err) {
     snt_error_set(err, SNT_ERR_FORMAT, "%s: %zu bytes, too short for a safetensors file", path, n);
     goto done;
   }
-  st = snt_calloc(1, sizeof *st);
+  /* The path rides in the same allocation (for snt_st_check's message). */
+  size_t path_len = strlen(path);
+  st = snt_calloc(1, sizeof *st + path_len + 1);
   if (!st) {
     snt_error_set(err, SNT_ERR_NOMEM, "out of memory opening '%s'", path);
     goto done;
   }
+  st->fd = -1;
+  memcpy(st->path, path, path_len + 1);
   void *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
   if (map == MAP_FAILED) {
     snt_error_set(err, SNT_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
@@ -267,6 +280,9 @@ snt_safetensors *snt_st_open(const char *path, snt_error *err) {
   }
   st->map = map;
   st->map_len = n;
+  st->sb = sb;
+  st->fd = fd; /* held for snt_st_check; snt_st_close closes it, on error too */
+  fd = -1;
   st = open_buffer(st, path, map, n, err);
 done:
   if (fd >= 0) close(fd);
@@ -276,9 +292,28 @@ done:
 void snt_st_close(snt_safetensors *st) {
   if (!st) return;
   if (st->map) munmap(st->map, st->map_len);
+  if (st->fd >= 0) close(st->fd);
   snt_json_free(st->doc);
   snt_free(st->t);
   snt_free(st);
+}
+
+int snt_st_check(const snt_safetensors *st, snt_error *err) {
+  if (!st) return snt_error_set(err, SNT_ERR_ARG, "snt_st_check: NULL");
+  if (st->fd < 0) return SNT_OK; /* a memory buffer: nothing on disk to change */
+  struct stat now;
+  if (fstat(st->fd, &now) != 0)
+    return snt_error_set(err, SNT_ERR_CHANGED,
+                         "model file '%.700s' cannot be checked while loaded: %s", st->path,
+                         strerror(errno));
+  if (now.st_size == st->sb.st_size && now.st_mtim.tv_sec == st->sb.st_mtim.tv_sec &&
+      now.st_mtim.tv_nsec == st->sb.st_mtim.tv_nsec)
+    return SNT_OK;
+  return snt_error_set(err, SNT_ERR_CHANGED,
+                       "model file '%.700s' was changed on disk while loaded (truncated or "
+                       "rewritten in place: %lld bytes, was %lld); replace model files by "
+                       "rename (mv) and load the model again",
+                       st->path, (long long)now.st_size, (long long)st->sb.st_size);
 }
 
 int snt_st_count(const snt_safetensors *st) { return st->n; }

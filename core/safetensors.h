@@ -50,7 +50,16 @@ typedef struct snt_safetensors snt_safetensors;
 snt_safetensors *snt_st_open(const char *path, snt_error *err);
 /* The same over buf[0..n), which must outlive the result (not copied). */
 snt_safetensors *snt_st_open_memory(const void *buf, size_t n, snt_error *err);
+/* Unmaps the file and closes its descriptor (held open since snt_st_open). */
 void snt_st_close(snt_safetensors *st);
+
+/* SNT_OK when the mapped file still has the size and mtime it had at
+** snt_st_open (one fstat of the held descriptor, no allocation), or when st
+** is over a memory buffer. Otherwise SNT_ERR_CHANGED naming the path: the
+** file was truncated or rewritten in place, and reading the mapping may
+** SIGBUS (past a new end) or see other bytes. A file replaced by rename is
+** not "changed": the descriptor and the mapping hold the old inode. */
+int snt_st_check(const snt_safetensors *st, snt_error *err);
 
 int snt_st_count(const snt_safetensors *st);
 const snt_st_tensor *snt_st_tensor_at(const snt_safetensors *st, int i);

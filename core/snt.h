@@ -34,7 +34,8 @@ enum {
   SNT_ERR_UNSUPPORTED,  /* well-formed but not something we run */
   SNT_ERR_SHAPE,        /* a tensor is missing or has the wrong shape/dtype */
   SNT_ERR_ARG,          /* bad argument from the caller */
-  SNT_ERR_TOO_BIG       /* input over a documented limit */
+  SNT_ERR_TOO_BIG,      /* input over a documented limit */
+  SNT_ERR_CHANGED       /* a loaded model's file was changed on disk */
 };
 
 typedef struct snt_error {
@@ -129,6 +130,18 @@ snt_model *snt_model_open_memory(const char *config_json, size_t config_len,
                                  const void *safetensors, size_t st_len,
                                  snt_error *err);
 void snt_model_free(snt_model *m);
+
+/* Has model.safetensors changed on disk since snt_model_open mapped it?
+** F32 weights are read from the mapping, so a file truncated in place makes
+** the next forward pass read past its end: SIGBUS, which kills the process.
+** Call this before using the weights: SNT_OK when the file (through the
+** descriptor held since open) has the size and mtime it had then; else
+** SNT_ERR_CHANGED with a message naming the file and saying what to do
+** (replace by rename, load the model again), also when fstat fails. A model
+** from snt_model_open_memory always gives SNT_OK. One fstat, no allocation,
+** safe from any number of threads. It cannot help a forward pass already
+** running when the file is truncated. */
+int snt_model_check_file(const snt_model *m, snt_error *err);
 
 const snt_config *snt_model_config(const snt_model *m);
 const snt_vocab *snt_model_vocab(const snt_model *m);

@@ -11,6 +11,15 @@
 **
 ** An entry whose last reference goes frees its model but stays in the list
 ** (a key and two counters) so that cacheLoadCount can tell a reload apart.
+**
+** A model whose file was changed on disk while loaded (snt_model_check_file:
+** truncated or rewritten in place) is never handed out again: cacheAcquire
+** checks the loaded model of its key (one fstat, under the mutex, once per
+** connection per model) and, when the check fails, detaches that entry from
+** the list — the connections that still hold it keep it, and their calls get
+** the check's error; the last cacheRelease frees it — and puts a new entry
+** for the key in its place (the same key and load count), which loads the
+** file anew.
 */
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,6 +34,7 @@ struct CachedModel {
   int nRef;            /* references handed out by cacheAcquire/cacheRetain */
   long nLoad;          /* times pModel was loaded */
   int iPositive;       /* cachePositiveLabel() */
+  int bDetached;       /* out of the list (a stale file): freed with its last reference */
   CachedModel *pNext;
 };
 
@@ -82,10 +92,39 @@ static snt_model *loadModel(const char *zKey, snt_error *err) {
   return snt_model_open_memory(zConfig, nConfig, zVocab, nVocab, pWeights, nWeights, err);
 }
 
+/* p (in the list, its model loaded and held) failed snt_model_check_file:
+** replace it in the list with a new entry for its key, without a model, and
+** return that; p lives on, detached, until its last reference goes. NULL
+** when out of memory (nothing changed). Caller holds cacheMutex. */
+static CachedModel *cacheDetach(CachedModel *p) {
+  CachedModel *pNew = calloc(1, sizeof *pNew);
+  if (!pNew) return NULL;
+  CachedModel **pp = &cacheList;
+  while (*pp != p) pp = &(*pp)->pNext;
+  *pp = p->pNext;
+  pNew->zKey = p->zKey; /* the key moves over: p keeps nothing cacheFind sees */
+  pNew->nLoad = p->nLoad;
+  pNew->pNext = cacheList;
+  cacheList = pNew;
+  p->zKey = NULL;
+  p->pNext = NULL;
+  p->bDetached = 1;
+  return pNew;
+}
+
 CachedModel *cacheAcquire(const char *zKey, snt_error *err) {
   CachedModel *p;
   pthread_mutex_lock(&cacheMutex);
   p = cacheFind(zKey);
+  if (p && p->pModel) {
+    snt_error check;
+    check.code = SNT_OK;
+    if (snt_model_check_file(p->pModel, &check) != SNT_OK && !(p = cacheDetach(p))) {
+      err->code = SNT_ERR_NOMEM;
+      strcpy(err->msg, "out of memory");
+      goto done;
+    }
+  }
   if (!p) {
     p = calloc(1, sizeof *p);
     if (!p || (zKey && !(p->zKey = strdup(zKey)))) {
@@ -121,14 +160,17 @@ void cacheRetain(CachedModel *p) {
 
 void cacheRelease(CachedModel *p) {
   snt_model *pFree = NULL;
+  CachedModel *pEntryFree = NULL;
   if (!p) return;
   pthread_mutex_lock(&cacheMutex);
   if (--p->nRef == 0) {
     pFree = p->pModel;
     p->pModel = NULL;
+    if (p->bDetached) pEntryFree = p; /* in no list: nobody can find it again */
   }
   pthread_mutex_unlock(&cacheMutex);
   snt_model_free(pFree); /* outside the lock: unmapping takes a while */
+  free(pEntryFree);
 }
 
 const snt_model *cacheModel(const CachedModel *p) { return p->pModel; }

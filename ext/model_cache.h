@@ -24,7 +24,10 @@ typedef struct CachedModel CachedModel;
 /* One reference to the model in folder zKey (a realpath), or to the
 ** embedded default model when zKey is NULL; loads it if no one holds it.
 ** Returns NULL and fills err on failure (nothing is cached then: the next
-** call tries again). Release the reference with cacheRelease. */
+** call tries again). Release the reference with cacheRelease.
+** A loaded model whose file has changed on disk since it was loaded
+** (snt_model_check_file fails) is not shared: it is set aside for those who
+** hold it, and the folder is loaded anew (cacheLoadCount goes up by one). */
 CachedModel *cacheAcquire(const char *zKey, snt_error *err);
 /* Another reference to a model already held. */
 void cacheRetain(CachedModel *p);

@@ -312,6 +312,15 @@ int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **pp
   return SQLITE_OK;
 }
 
+int sntEntryCheckFile(SntEntry *e, const char *zFunc, char **pzErr) {
+  snt_error err;
+  err.code = SNT_OK;
+  *pzErr = NULL;
+  if (snt_model_check_file(cacheModel(e->pModel), &err) == SNT_OK) return SQLITE_OK;
+  *pzErr = sqlite3_mprintf("%s: %s", zFunc, err.msg);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 int sntConnTokenize(SntConn *p, SntEntry *e, const char *text, size_t n, snt_error *err) {
   const snt_model *m = cacheModel(e->pModel);
   int rc = snt_tokenize(snt_model_vocab(m), text, n, snt_model_max_len(m), &p->toks, err);

@@ -78,6 +78,15 @@ void sntConnRemove(SntConn *p, sqlite3_int64 iRowid);
 int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **ppEntry,
                  char **pzErr);
 
+/* Before a call of zFunc uses the weights of e's model (attached by
+** sntConnModel): SQLITE_OK when its model.safetensors is unchanged on disk
+** since it was loaded (snt_model_check_file: one fstat, no lock). Else
+** SQLITE_ERROR with *pzErr = "zFunc: model file '…' was changed on disk while
+** loaded …" (sqlite3_malloc'd), or SQLITE_NOMEM. The entry keeps failing until
+** the name is registered again (DELETE + INSERT) or the connection reopened:
+** the next load then reads the file anew (model_cache.h). */
+int sntEntryCheckFile(SntEntry *e, const char *zFunc, char **pzErr);
+
 /* The entry's config for the listing: the loaded model's, else config.json
 ** parsed (once) from its folder or the embedded model; NULL when neither can
 ** be read. Reads no weights. */

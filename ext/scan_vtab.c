@@ -29,10 +29,12 @@
 ** How it runs: rows are read in batches (up to SCAN_BATCH_ROWS rows or
 ** SCAN_BATCH_TOKENS tokens), tokenized, sorted by length and cut into chunks
 ** of at most SCAN_CHUNK_TOKENS tokens; each chunk is one snt_forward_batch on
-** packed sequences (no padding). The chunks of a batch are shared out to
-** sentiment_threads() workers, each with its own snt_state, OpenBLAS held at
-** one thread while they run (see ext/blas_threads.h: measured faster than giving
-** OpenBLAS both cores — bench/README.md).
+** packed sequences (no padding), run after checking that the model file was
+** not changed on disk (snt_model_check_file; also once as the scan starts: a
+** file truncated in place is an error, not a SIGBUS). The chunks of a batch
+** are shared out to sentiment_threads() workers, each with its own snt_state,
+** OpenBLAS held at one thread while they run (see ext/blas_threads.h: measured
+** faster than giving OpenBLAS both cores — bench/README.md).
 **
 ** Threads: the default is $SENTIMENT_THREADS when it holds a number in
 ** 1..SCAN_MAX_THREADS, else the number of online CPUs (capped at 8).
@@ -272,9 +274,13 @@ static void scanWork(ScanJob *pJob, int iWorker) {
     if (k >= pJob->nChunk) break;
     const ScanChunk *c = &pJob->aChunk[k];
     snt_error err = {0, {0}};
-    int rc = snt_forward_batch(pJob->pModel, pState, c->nSeq, pJob->aIds + c->iId,
-                               pJob->aOff + c->iOff,
-                               pJob->aLogit + (size_t)c->iSeq * pJob->nClass, &err);
+    /* Before each chunk: a model file truncated in place since the scan
+    ** began would make the forward pass SIGBUS (snt_model_check_file). */
+    int rc = snt_model_check_file(pJob->pModel, &err);
+    if (rc == SNT_OK)
+      rc = snt_forward_batch(pJob->pModel, pState, c->nSeq, pJob->aIds + c->iId,
+                             pJob->aOff + c->iOff,
+                             pJob->aLogit + (size_t)c->iSeq * pJob->nClass, &err);
     if (rc != SNT_OK) {
       pthread_mutex_lock(&pJob->mutex);
       if (pJob->err.code == SNT_OK) pJob->err = err;
@@ -607,6 +613,9 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   pCur->iPositive = cachePositiveLabel(e->pModel);
   pCur->nClass = snt_model_config(pCur->pModel)->n_labels;
   pCur->maxLen = snt_model_max_len(pCur->pModel);
+  snt_error err = {0, {0}};
+  if (snt_model_check_file(pCur->pModel, &err) != SNT_OK) /* and before each chunk */
+    return scanSetError(pCur, SQLITE_ERROR, "%s", err.msg);
   float *a = sqlite3_realloc64(pCur->aLogit, sizeof(float) * SCAN_BATCH_ROWS * pCur->nClass);
   if (!a) return SQLITE_NOMEM;
   pCur->aLogit = a;

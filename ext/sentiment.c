@@ -98,8 +98,8 @@ static void rememberText(SntEntry *e, const char *zText, size_t nText) {
   e->bLast = 1;
 }
 
-/* The four scalar functions: tokenize, forward (unless the text is the one
-** just scored), then shape the logits. */
+/* The four scalar functions: check the model file, tokenize, forward (unless
+** the text is the one just scored), then shape the logits. */
 static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int eOut) {
   SntConn *p = sqlite3_user_data(ctx);
   const char *zFunc = azFuncName[eOut];
@@ -113,6 +113,9 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
     if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return; /* NULL in, NULL out */
   if (argc > 1 && !(zModel = (const char *)sqlite3_value_text(argv[1]))) goto nomem;
   rc = sntConnModel(p, zFunc, zModel, &e, &zErr);
+  /* Every call, memoised or not: a model file truncated in place would make
+  ** the forward pass SIGBUS (snt_model_check_file); say so as an error. */
+  if (rc == SQLITE_OK) rc = sntEntryCheckFile(e, zFunc, &zErr);
   if (rc != SQLITE_OK) {
     resultError(ctx, rc, zErr);
     return;

@@ -186,8 +186,9 @@ int snt_config_parse(const char *json, size_t n, snt_config *cfg, snt_error *err
                        "config.json: model_type '%.64s' is not supported (distilbert or bert)", mt->str);
   }
   if (rc) goto done;
+  /* max_position_embeddings ≥ 2: every input is at least [CLS] [SEP]. */
   if ((rc = get_int(root, "vocab_size", 30522, 1, MAX_VOCAB, &cfg->vocab_size, err)) ||
-      (rc = get_int(root, "max_position_embeddings", 512, 1, MAX_POS, &cfg->max_pos, err)) ||
+      (rc = get_int(root, "max_position_embeddings", 512, 2, MAX_POS, &cfg->max_pos, err)) ||
       (rc = get_int(root, "pad_token_id", 0, 0, MAX_VOCAB, &cfg->pad_id, err)))
     goto done;
   if (cfg->dim % cfg->n_heads != 0) {

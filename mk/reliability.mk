@@ -3,23 +3,32 @@
 #   make fuzz-model [FUZZ_SECONDS=600]
 #                                      libFuzzer (clang, ASan+UBSan) on the model
 #                                      files: core/json.c, config.json
-#                                      (core/config.c) and the safetensors header
-#                                      (core/safetensors.c), FUZZ_SECONDS split
-#                                      between the three; each input is replayed
+#                                      (core/config.c), the safetensors header
+#                                      (core/safetensors.c) and a whole model
+#                                      opened from memory and run (fuzz_model:
+#                                      the whole core), FUZZ_SECONDS split
+#                                      between the four; each input is replayed
 #                                      with every allocation failing in turn
 #   make fuzz-model-build              just build them (build/fuzz/)
 #   make valgrind [VALGRIND_TESTS=…]   the C tests under valgrind memcheck
 #                                      (definite/indirect leaks are errors)
 #
-# Seeds: tests/fuzz/corpus_{json,config,safetensors}/ (tests/fuzz/make_model_corpus.py).
+# Seeds: tests/fuzz/corpus_{json,config,safetensors,model}/ (tests/fuzz/make_model_corpus.py).
 # tests/fuzz/run.sh runs at nice 15; under `nice -n 4` here, that is nice 19.
 
 MODEL_FUZZ_CC      ?= clang
 MODEL_FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                       -std=c11 -D_GNU_SOURCE -Icore
 MODEL_FUZZ_SRC     := core/util.c core/json.c core/config.c core/safetensors.c
-MODEL_FUZZ_TARGETS := json config safetensors
+MODEL_FUZZ_LIBS    := -lm
+MODEL_FUZZ_TARGETS := json config safetensors model
 MODEL_FUZZ_BINS    := $(MODEL_FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+# fuzz_model opens and runs a whole model: every core/ file and utf8proc; its
+# cblas_sgemm is a loop of its own, instrumented, in place of OpenBLAS's.
+build/fuzz/fuzz_model: MODEL_FUZZ_SRC := $(CORE_SRC)
+build/fuzz/fuzz_model: MODEL_FUZZ_LIBS := -lutf8proc -lm
+build/fuzz/fuzz_model: $(CORE_SRC)
 
 .PHONY: fuzz-model fuzz-model-build valgrind
 
@@ -27,7 +36,7 @@ MODEL_FUZZ_BINS    := $(MODEL_FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 $(MODEL_FUZZ_BINS): build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_model_common.h \
                                        $(MODEL_FUZZ_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(MODEL_FUZZ_CC) $(MODEL_FUZZ_FLAGS) -o $@ $< $(MODEL_FUZZ_SRC) -lm
+	$(MODEL_FUZZ_CC) $(MODEL_FUZZ_FLAGS) -o $@ $< $(MODEL_FUZZ_SRC) $(MODEL_FUZZ_LIBS)
 
 fuzz-model-build: $(MODEL_FUZZ_BINS)
 

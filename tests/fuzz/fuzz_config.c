@@ -18,7 +18,7 @@ static int parse(const uint8_t *data, size_t size) {
   FUZZ_REQUIRE(cfg.arch == SNT_ARCH_DISTILBERT || cfg.arch == SNT_ARCH_BERT);
   FUZZ_REQUIRE(cfg.vocab_size > 0 && cfg.dim > 0 && cfg.n_layers > 0 && cfg.n_heads > 0);
   FUZZ_REQUIRE(cfg.dim % cfg.n_heads == 0);
-  FUZZ_REQUIRE(cfg.ffn_dim > 0 && cfg.max_pos > 0 && cfg.type_vocab_size >= 0);
+  FUZZ_REQUIRE(cfg.ffn_dim > 0 && cfg.max_pos >= 2 && cfg.type_vocab_size >= 0);
   FUZZ_REQUIRE(cfg.act == SNT_ACT_GELU || cfg.act == SNT_ACT_RELU);
   FUZZ_REQUIRE(cfg.ln_eps > 0 && cfg.ln_eps < 1);
   FUZZ_REQUIRE(cfg.pad_id >= 0 && cfg.pad_id < cfg.vocab_size);

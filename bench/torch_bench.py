@@ -8,13 +8,20 @@ Sequences from IDS.txt (one per line) are sorted by length, longest first, and
 run BATCH at a time (default 4), padded to the batch's longest with
 attention_mask 0 — the same batching as bench/ort_bench.mjs. One warm-up
 batch is not timed. Prints one JSON line like ort_bench.mjs.
+
+Debian's torch does its matrix products in the system BLAS (BLAS_INFO=generic:
+OpenBLAS), whose own threads torch.set_num_threads does not limit: with 1
+thread asked, torch used 1.6 cores. OPENBLAS_NUM_THREADS and OMP_NUM_THREADS
+are set to THREADS before torch is imported.
 """
 import json
 import os
 import sys
 import time
 
-import torch
+if len(sys.argv) > 3:
+    os.environ['OPENBLAS_NUM_THREADS'] = os.environ['OMP_NUM_THREADS'] = sys.argv[3]
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train'))
 import modeling  # noqa: E402

@@ -44,14 +44,17 @@ fuzz-model: fuzz-model-build
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) nice -n 4 bash tests/fuzz/run.sh $(MODEL_FUZZ_TARGETS)
 
 # valgrind: the C tests that finish in minutes under memcheck (~50x slower than
-# native): 88 s in all on a shared 2-core machine. Left out by default:
-# test_model (30 s natively), test_scan (over 20 min: killed), test_threads
-# (9.5 min, clean); name them in VALGRIND_TESTS to include them. SNT_VALGRIND=1
-# is in the environment for a test that wants to shorten its heavy loops.
+# native), run by CI (.ci/run). SNT_VALGRIND=1 is in the environment: test_model
+# keeps every 8th golden case, test_faults scans 10,000 rows instead of
+# 100,000, test_concurrency runs 3 rounds. Left out by default (name them in
+# VALGRIND_TESTS): test_model (9 min even so, clean), test_threads (9.5 min,
+# clean), test_scan (over 20 min), test_concurrency (over 10 min: the threads
+# take turns under valgrind); ASan and TSan run those in CI.
 VALGRIND       ?= valgrind
 VALGRIND_FLAGS := --leak-check=full --errors-for-leak-kinds=definite,indirect \
                   --error-exitcode=99 --quiet
-VALGRIND_SLOW  := build/tests/test_model build/tests/test_scan build/tests/test_threads
+VALGRIND_SLOW  := build/tests/test_model build/tests/test_scan build/tests/test_threads \
+                  build/tests/test_concurrency
 VALGRIND_TESTS ?= $(filter-out $(VALGRIND_SLOW),$(TEST_C:tests/%.c=build/tests/%))
 
 valgrind: $(VALGRIND_TESTS)

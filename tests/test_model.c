@@ -137,7 +137,7 @@ static int golden_load(const char *path, golden *g) {
     CHECK(0, "%s", err.msg);
     return -1;
   }
-  int cap = 0;
+  int cap = 0, line_no = 0;
   for (char *line = buf, *end; line < buf + n; line = end + 1) {
     end = memchr(line, '\n', (size_t)(buf + n - line));
     if (!end) end = buf + n;
@@ -154,6 +154,12 @@ static int golden_load(const char *path, golden *g) {
       CHECK(0, "%s: a line without ids/logits/label", path);
       snt_json_free(doc);
       break;
+    }
+    /* Under valgrind (make valgrind sets SNT_VALGRIND), every 8th case: the
+    ** same code paths at an eighth of the cost. */
+    if (getenv("SNT_VALGRIND") && line_no++ % 8 != 0) {
+      snt_json_free(doc);
+      continue;
     }
     if (g->n == cap) g->c = realloc(g->c, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *g->c);
     gcase *c = &g->c[g->n++];

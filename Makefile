@@ -73,6 +73,9 @@ test-tsan:
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 tests/run.sh $(TSAN_TESTS:%=build/tsan/tests/%)
 
 ifdef SAN
+# Keep the objects (make deletes a pattern chain's intermediates): the next
+# run rebuilds only what changed.
+.SECONDARY: $(CORE_SRC:%.c=build/$(SAN)/%.o) $(EXT_SRC:%.c=build/$(SAN)/%.o) $(EMBED:%.S=build/$(SAN)/%.o)
 build/$(SAN)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@

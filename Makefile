@@ -43,7 +43,7 @@ sentiment.so: $(CORE_OBJ) $(EXT_OBJ)
 	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDLIBS)
 
 # C tests link the core (and ext/, for the ones that drive SQLite in-process).
-build/tests/%: tests/%.c $(CORE_OBJ) $(EXT_OBJ) tests/check.h
+build/tests/%: tests/%.c $(CORE_OBJ) $(EXT_OBJ) tests/check.h tests/sql_fixture.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iext -o $@ $< $(CORE_OBJ) $(EXT_OBJ) $(LDLIBS) -lsqlite3
 

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "sql_fixture.h"
 #include "json.h"
 #include "snt.h"
 #include "util.h"
@@ -47,25 +48,6 @@ static char *azWant[N_MODELS][MAX_TEXTS];   /* single-threaded "label logits" */
 static char *azLabel[N_MODELS][MAX_TEXTS];  /* single-threaded label */
 static int anTok[N_MODELS][MAX_TEXTS];      /* sentiment_tokens count */
 static int nRound = 6;
-
-static int exec(sqlite3 *db, const char *zSql) {
-  char *zErr = NULL;
-  int rc = sqlite3_exec(db, zSql, NULL, NULL, &zErr);
-  if (rc != SQLITE_OK) fprintf(stderr, "%s: %s\n", zSql, zErr ? zErr : "?");
-  sqlite3_free(zErr);
-  return rc;
-}
-
-static long long queryInt(sqlite3 *db, const char *zSql) {
-  sqlite3_stmt *st = NULL;
-  long long v = -1;
-  if (sqlite3_prepare_v2(db, zSql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  else
-    fprintf(stderr, "%s: %s\n", zSql, sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  return v;
-}
 
 /* The golden texts of tiny-distilbert up to 300 bytes (119 of 268: control
 ** characters, accents, CJK, empty...) and the first one over 2,000 bytes
@@ -116,14 +98,6 @@ static sqlite3 *openConn(void) {
   }
   sqlite3_finalize(ins);
   return db;
-}
-
-static int registerModel(sqlite3 *db, const char *zName, const char *zPath) {
-  char *zSql =
-      sqlite3_mprintf("INSERT INTO sentiment_models(name, path) VALUES (%Q, %Q)", zName, zPath);
-  int rc = exec(db, zSql);
-  sqlite3_free(zSql);
-  return rc;
 }
 
 /* "label logits" of text i under model zName: sqlite3_malloc'd, or NULL. */

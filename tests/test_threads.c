@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "sql_fixture.h"
 
 int sqlite3_sentiment_init(sqlite3 *db, char **pzErrMsg, const struct sqlite3_api_routines *pApi);
 
@@ -38,34 +39,6 @@ static sqlite3 *openDb(void) {
     return NULL;
   }
   return db;
-}
-
-static int exec(sqlite3 *db, const char *zSql) {
-  char *zErr = NULL;
-  int rc = sqlite3_exec(db, zSql, NULL, NULL, &zErr);
-  if (rc != SQLITE_OK) fprintf(stderr, "%s: %s\n", zSql, zErr);
-  sqlite3_free(zErr);
-  return rc;
-}
-
-static int registerModel(sqlite3 *db, const char *zName, const char *zPath) {
-  char *zSql = sqlite3_mprintf("INSERT INTO sentiment_models(name, path) VALUES (%Q, %Q)", zName,
-                               zPath);
-  int rc = exec(db, zSql);
-  sqlite3_free(zSql);
-  return rc;
-}
-
-/* An integer from a one-row query, or -1. */
-static long long queryInt(sqlite3 *db, const char *zSql) {
-  sqlite3_stmt *st = NULL;
-  long long v = -1;
-  if (sqlite3_prepare_v2(db, zSql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  else
-    fprintf(stderr, "%s: %s\n", zSql, sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  return v;
 }
 
 /* "label logits" of text i with model zModel on db: sqlite3_malloc'd, or NULL. */

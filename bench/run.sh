@@ -133,7 +133,7 @@ for model in $MODELS; do
     if [[ " $ENGINES " == *" scalar "* ]]; then
       # The scalar function row by row, as `SELECT sentiment_score(text) FROM t`
       # runs it (OpenBLAS at its default threads): with this library, with a
-      # build of the same objects minus ext/scan_vtab.o (sentiment.c registers
+      # build of the same objects minus ext/scan_vtab.o and scan_batch.o (sentiment.c registers
       # the scan only when it is linked in), and after a scan on the same
       # connection (the scan must leave the scalar path as fast as it found it).
       for variant in "./sentiment|with sentiment_scan" "$B/noscan/sentiment|without sentiment_scan" \

@@ -26,15 +26,11 @@
 ** packs many sequences into one call. Results do not depend on the thread
 ** count (each chunk is computed the same way whichever worker takes it).
 **
-** How it runs: rows are read in batches (up to SCAN_BATCH_ROWS rows or
-** SCAN_BATCH_TOKENS tokens), tokenized, sorted by length and cut into chunks
-** of at most SCAN_CHUNK_TOKENS tokens; each chunk is one snt_forward_batch on
-** packed sequences (no padding), run after checking that the model file was
-** not changed on disk (snt_model_check_file; also once as the scan starts: a
-** file truncated in place is an error, not a SIGBUS). The chunks of a batch
-** are shared out to sentiment_threads() workers, each with its own snt_state,
-** OpenBLAS held at one thread while they run (see ext/blas_threads.h: measured
-** faster than giving OpenBLAS both cores — bench/README.md).
+** How it runs: rows are read in batches and scored by scan_batch.c (rows in,
+** logits out: sorting, chunking, the worker pool; scan_batch.h says how),
+** after checking once as the scan starts that the model file was not
+** changed on disk. This file keeps the SQL surface: the table, its query,
+** sentiment_threads(), interrupts and progress.
 **
 ** Threads: the default is $SENTIMENT_THREADS when it holds a number in
 ** 1..SCAN_MAX_THREADS, else the number of online CPUs (capped at 8).
@@ -53,9 +49,7 @@
 ** read-only (sqlite3_stmt_readonly): a view or trigger in a database someone
 ** else wrote cannot use sentiment_scan to run SQL of its choosing.
 */
-#include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,15 +57,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blas_threads.h"
 #include "registry.h"
+#include "scan_batch.h"
 SQLITE_EXTENSION_INIT3
 
-#define SCAN_BATCH_ROWS 256      /* rows read from the query per batch */
-#define SCAN_BATCH_TOKENS 32768  /* ...or fewer once their tokens reach this */
-/* Tokens per snt_forward_batch (≥ max_len). 2,048 beat 1,024 by 5–6% and
-** 4,096 by 12% on DistilBERT-base, 2 workers (bench/README.md). */
-#define SCAN_CHUNK_TOKENS 2048
 #define SCAN_MAX_THREADS 64
 
 /* Columns; the last two are the function's arguments. */
@@ -143,24 +132,6 @@ typedef struct ScanVtab {
   ScanConn *pConn;
 } ScanVtab;
 
-/* One row of the current batch. */
-typedef struct ScanRow {
-  sqlite3_value *pKey;  /* the query's first column (sqlite3_value_dup) */
-  int isNull;           /* text was NULL: label, score... are NULL */
-  int nTok;             /* tokens, [CLS] and [SEP] included */
-  int truncated;
-  int iIds;             /* its ids start at aIds[iIds] */
-} ScanRow;
-
-/* One snt_forward_batch call: sorted sequences [iSeq, iSeq+nSeq), their ids
-** at aPacked[iId...], their nSeq+1 offsets (from iId) at aOff[iOff...]. */
-typedef struct ScanChunk {
-  int iSeq, nSeq;
-  int iId, iOff;
-  int nTok;
-  double cost;          /* FLOPs, to hand out the largest chunks first */
-} ScanChunk;
-
 typedef struct ScanCursor {
   sqlite3_vtab_cursor base;
   sqlite3 *db;
@@ -168,21 +139,12 @@ typedef struct ScanCursor {
   sqlite3_stmt *pProbe;      /* "SELECT 1": sees sqlite3_interrupt (header comment) */
   CachedModel *pCached;      /* our own reference: keeps pModel alive */
   const snt_model *pModel;
-  int nClass, maxLen;
+  int nClass;
   int iPositive;             /* label sentiment_score() reports; -1: none */
-  snt_tokens toks;           /* tokenizer scratch */
-
-  ScanRow *aRow;             /* current batch: nRow rows, iRow the current one */
-  int nRow, iRow;
-  int32_t *aIds;             /* their token ids, row after row */
-  int nIds, nIdsAlloc;
-  float *aLogit;             /* (nRow, nClass) */
+  ScanBatch batch;           /* the current batch; iRow its current row */
+  int iRow;
   int stmtDone;              /* the query returned SQLITE_DONE */
   sqlite3_int64 iRowid;
-
-  /* Workers: one snt_state each, made on first use and kept. */
-  snt_state **apState;
-  int nState;
 
   /* Progress (SENTIMENT_PROGRESS=1). */
   int bProgress;
@@ -212,236 +174,28 @@ static int scanSetError(ScanCursor *pCur, int rc, const char *zFmt, ...) {
   return rc;
 }
 
-/* Drop the current batch's rows. */
-static void scanClearBatch(ScanCursor *pCur) {
-  for (int i = 0; i < pCur->nRow; i++) sqlite3_value_free(pCur->aRow[i].pKey);
-  pCur->nRow = pCur->iRow = 0;
-  pCur->nIds = 0;
-}
-
 /* Everything one xFilter set up, so that the cursor can be filtered again. */
 static void scanReset(ScanCursor *pCur) {
-  scanClearBatch(pCur);
+  scanBatchFree(&pCur->batch);
+  pCur->iRow = 0;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = NULL;
   cacheRelease(pCur->pCached);
   pCur->pCached = NULL;
   pCur->pModel = NULL;
-  for (int i = 0; i < pCur->nState; i++) snt_state_free(pCur->apState[i]);
-  sqlite3_free(pCur->apState);
-  pCur->apState = NULL;
-  pCur->nState = 0;
   pCur->stmtDone = 1;
   pCur->iRowid = 0;
 }
 
-/* ---- the parallel forward pass ----------------------------------------- */
-
-typedef struct ScanJob {
-  const snt_model *pModel;
-  snt_state **apState;
-  const int32_t *aIds;       /* packed in sorted order */
-  const int *aOff;           /* offsets, ScanChunk.iOff */
-  const ScanChunk *aChunk;
-  int nChunk, nClass;
-  float *aLogit;             /* (sorted sequence, nClass) */
-  ScanCursor *pCur;          /* only the calling thread probes it */
-  int iNext;                 /* next chunk to take (atomic) */
-  int bStop;                 /* set on error or interrupt (atomic) */
-  int bInterrupted;
-  pthread_mutex_t mutex;     /* guards err */
-  snt_error err;
-} ScanJob;
-
-typedef struct ScanWorker {
-  ScanJob *pJob;
-  int iWorker;
-  pthread_t thread;
-} ScanWorker;
-
 /* Has the connection been interrupted? Only the thread that holds the
-** connection (the one in xFilter/xNext) may call this. */
-static int scanInterrupted(ScanCursor *pCur) {
+** connection (the one in xFilter/xNext) may call this: scanBatchRun calls it
+** from the calling thread, between chunks. */
+static int scanInterrupted(void *p) {
+  ScanCursor *pCur = p;
   if (!pCur->pProbe) return 0;
   int rc = sqlite3_step(pCur->pProbe);
   sqlite3_reset(pCur->pProbe);
   return rc == SQLITE_INTERRUPT;
-}
-
-static void scanWork(ScanJob *pJob, int iWorker) {
-  snt_state *pState = pJob->apState[iWorker];
-  for (;;) {
-    if (__atomic_load_n(&pJob->bStop, __ATOMIC_ACQUIRE)) break;
-    int k = __atomic_fetch_add(&pJob->iNext, 1, __ATOMIC_ACQ_REL);
-    if (k >= pJob->nChunk) break;
-    const ScanChunk *c = &pJob->aChunk[k];
-    snt_error err = {0, {0}};
-    /* Before each chunk: a model file truncated in place since the scan
-    ** began would make the forward pass SIGBUS (snt_model_check_file). */
-    int rc = snt_model_check_file(pJob->pModel, &err);
-    if (rc == SNT_OK)
-      rc = snt_forward_batch(pJob->pModel, pState, c->nSeq, pJob->aIds + c->iId,
-                             pJob->aOff + c->iOff,
-                             pJob->aLogit + (size_t)c->iSeq * pJob->nClass, &err);
-    if (rc != SNT_OK) {
-      pthread_mutex_lock(&pJob->mutex);
-      if (pJob->err.code == SNT_OK) pJob->err = err;
-      if (pJob->err.code == SNT_OK) pJob->err.code = rc;
-      pthread_mutex_unlock(&pJob->mutex);
-      __atomic_store_n(&pJob->bStop, 1, __ATOMIC_RELEASE);
-      break;
-    }
-    if (iWorker == 0 && scanInterrupted(pJob->pCur)) {
-      pJob->bInterrupted = 1;
-      __atomic_store_n(&pJob->bStop, 1, __ATOMIC_RELEASE);
-      break;
-    }
-  }
-}
-
-static void *scanWorkerMain(void *p) {
-  ScanWorker *w = p;
-  scanWork(w->pJob, w->iWorker);
-  return NULL;
-}
-
-static int scanCmpLen(const void *a, const void *b, void *ctx) {
-  const ScanRow *aRow = ctx;
-  int x = *(const int *)a, y = *(const int *)b;
-  int d = aRow[y].nTok - aRow[x].nTok; /* longest first */
-  return d ? d : x - y;
-}
-
-static int scanCmpCost(const void *a, const void *b) {
-  const ScanChunk *x = a, *y = b;
-  return x->cost < y->cost ? 1 : x->cost > y->cost ? -1 : x->iSeq - y->iSeq;
-}
-
-/* Logits of every non-NULL row of the batch into aLogit. */
-static int scanForward(ScanCursor *pCur) {
-  const snt_config *cfg = snt_model_config(pCur->pModel);
-  int nSeq = 0, nThread = scanThreads(((ScanVtab *)pCur->base.pVtab)->pConn);
-  int rc = SQLITE_OK;
-  int *aOrder = NULL, *aOff = NULL;
-  int32_t *aPacked = NULL;
-  float *aSorted = NULL;
-  ScanChunk *aChunk = NULL;
-  ScanWorker *aWorker = NULL;
-  ScanJob job;
-  memset(&job, 0, sizeof job);
-
-  for (int i = 0; i < pCur->nRow; i++) nSeq += !pCur->aRow[i].isNull;
-  if (nSeq == 0) return SQLITE_OK;
-
-  /* Longest first; chunks of whole sequences up to SCAN_CHUNK_TOKENS. */
-  aOrder = sqlite3_malloc64(sizeof(int) * nSeq);
-  aOff = sqlite3_malloc64(sizeof(int) * (2 * (size_t)nSeq + 1));
-  aPacked = sqlite3_malloc64(sizeof(int32_t) * ((size_t)pCur->nIds + 1));
-  aSorted = sqlite3_malloc64(sizeof(float) * (size_t)nSeq * pCur->nClass);
-  aChunk = sqlite3_malloc64(sizeof(ScanChunk) * nSeq);
-  if (!aOrder || !aOff || !aPacked || !aSorted || !aChunk) {
-    rc = SQLITE_NOMEM;
-    goto done;
-  }
-  for (int i = 0, j = 0; i < pCur->nRow; i++)
-    if (!pCur->aRow[i].isNull) aOrder[j++] = i;
-  qsort_r(aOrder, nSeq, sizeof(int), scanCmpLen, pCur->aRow);
-
-  int chunkTokens = SCAN_CHUNK_TOKENS > pCur->maxLen ? SCAN_CHUNK_TOKENS : pCur->maxLen;
-  double linFlop = 2.0 * cfg->n_layers * (4.0 * cfg->dim * cfg->dim + 2.0 * cfg->dim * cfg->ffn_dim);
-  double attFlop = 4.0 * cfg->n_layers * cfg->dim; /* per token, per token of context */
-  int nChunk = 0, nPacked = 0, iOff = 0;
-  for (int j = 0; j < nSeq; j++) {
-    const ScanRow *r = &pCur->aRow[aOrder[j]];
-    ScanChunk *c = nChunk ? &aChunk[nChunk - 1] : NULL;
-    if (!c || c->nTok + r->nTok > chunkTokens) {
-      c = &aChunk[nChunk++];
-      c->iSeq = j;
-      c->iId = nPacked;
-      c->iOff = iOff;
-      c->nSeq = c->nTok = 0;
-      c->cost = 0;
-      aOff[iOff++] = 0;
-    }
-    memcpy(aPacked + nPacked, pCur->aIds + r->iIds, sizeof(int32_t) * r->nTok);
-    nPacked += r->nTok;
-    c->nSeq++;
-    c->nTok += r->nTok;
-    c->cost += r->nTok * (linFlop + attFlop * r->nTok);
-    aOff[iOff++] = c->nTok;
-  }
-  qsort(aChunk, nChunk, sizeof(ScanChunk), scanCmpCost);
-
-  if (nThread > nChunk) nThread = nChunk;
-  if (pCur->nState < nThread) {
-    snt_state **ap = sqlite3_realloc64(pCur->apState, sizeof(snt_state *) * nThread);
-    if (!ap) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    pCur->apState = ap;
-    while (pCur->nState < nThread) {
-      snt_error err = {0, {0}};
-      ap[pCur->nState] = snt_state_new(pCur->pModel, chunkTokens, &err);
-      if (!ap[pCur->nState]) {
-        rc = scanSetError(pCur, err.code == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
-                          "%s", err.msg);
-        goto done;
-      }
-      pCur->nState++;
-    }
-  }
-
-  job.pModel = pCur->pModel;
-  job.apState = pCur->apState;
-  job.aIds = aPacked;
-  job.aOff = aOff;
-  job.aChunk = aChunk;
-  job.nChunk = nChunk;
-  job.nClass = pCur->nClass;
-  job.aLogit = aSorted;
-  job.pCur = pCur;
-  pthread_mutex_init(&job.mutex, NULL);
-
-  int nStarted = 0;
-  sntBlasEnter(); /* before any worker starts: every chunk runs on one BLAS thread */
-  if (nThread > 1) {
-    aWorker = sqlite3_malloc64(sizeof(ScanWorker) * nThread);
-    if (aWorker) {
-      for (int w = 1; w < nThread; w++) {
-        aWorker[w].pJob = &job;
-        aWorker[w].iWorker = w;
-        if (pthread_create(&aWorker[w].thread, NULL, scanWorkerMain, &aWorker[w]) != 0) break;
-        nStarted++;
-      }
-    }
-  }
-  scanWork(&job, 0);
-  for (int w = 1; w <= nStarted; w++) pthread_join(aWorker[w].thread, NULL);
-  sntBlasLeave();
-  pthread_mutex_destroy(&job.mutex);
-
-  if (job.err.code != SNT_OK) {
-    rc = scanSetError(pCur, job.err.code == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
-                      "%s", job.err.msg);
-    goto done;
-  }
-  if (job.bInterrupted) {
-    rc = SQLITE_INTERRUPT;
-    goto done;
-  }
-  for (int j = 0; j < nSeq; j++)
-    memcpy(pCur->aLogit + (size_t)aOrder[j] * pCur->nClass,
-           aSorted + (size_t)j * pCur->nClass, sizeof(float) * pCur->nClass);
-
-done:
-  sqlite3_free(aOrder);
-  sqlite3_free(aOff);
-  sqlite3_free(aPacked);
-  sqlite3_free(aSorted);
-  sqlite3_free(aChunk);
-  sqlite3_free(aWorker);
-  return rc;
 }
 
 /* ---- batches ---------------------------------------------------------- */
@@ -464,12 +218,17 @@ static void scanProgress(ScanCursor *pCur, int bLast) {
             (long long)pCur->nDone, rps, tps, bLast ? ", done" : "");
 }
 
+static int scanSntError(ScanCursor *pCur, int src, const snt_error *err) {
+  return scanSetError(pCur, src == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR, "%s", err->msg);
+}
+
 /* Read the next batch of rows from the query, tokenize and score them. On
-** return nRow == 0 means the query is done. */
+** return batch.nRow == 0 means the query is done. */
 static int scanFill(ScanCursor *pCur) {
-  const snt_vocab *pVocab = snt_model_vocab(pCur->pModel);
-  scanClearBatch(pCur);
-  while (!pCur->stmtDone && pCur->nRow < SCAN_BATCH_ROWS && pCur->nIds < SCAN_BATCH_TOKENS) {
+  ScanBatch *b = &pCur->batch;
+  scanBatchClear(b);
+  pCur->iRow = 0;
+  while (!pCur->stmtDone && !scanBatchFull(b)) {
     int rc = sqlite3_step(pCur->pStmt);
     if (rc == SQLITE_DONE) {
       pCur->stmtDone = 1;
@@ -479,40 +238,31 @@ static int scanFill(ScanCursor *pCur) {
       if (rc == SQLITE_INTERRUPT) return rc;
       return scanSetError(pCur, rc, "%s", sqlite3_errmsg(pCur->db));
     }
-    ScanRow *r = &pCur->aRow[pCur->nRow];
-    memset(r, 0, sizeof *r);
-    r->pKey = sqlite3_value_dup(sqlite3_column_value(pCur->pStmt, 0));
-    if (!r->pKey) return SQLITE_NOMEM;
-    pCur->nRow++;
-    if (sqlite3_column_type(pCur->pStmt, 1) == SQLITE_NULL) {
-      r->isNull = 1;
-      continue;
+    sqlite3_value *pKey = sqlite3_value_dup(sqlite3_column_value(pCur->pStmt, 0));
+    if (!pKey) return SQLITE_NOMEM;
+    const char *z = NULL;
+    int n = 0;
+    if (sqlite3_column_type(pCur->pStmt, 1) != SQLITE_NULL) {
+      z = (const char *)sqlite3_column_text(pCur->pStmt, 1);
+      n = sqlite3_column_bytes(pCur->pStmt, 1);
+      if (!z) {
+        sqlite3_value_free(pKey);
+        return SQLITE_NOMEM;
+      }
     }
-    const char *z = (const char *)sqlite3_column_text(pCur->pStmt, 1);
-    int n = sqlite3_column_bytes(pCur->pStmt, 1);
-    if (!z) return SQLITE_NOMEM;
     snt_error err = {0, {0}};
-    int src = snt_tokenize(pVocab, z, (size_t)n, pCur->maxLen, &pCur->toks, &err);
-    if (src != SNT_OK)
-      return scanSetError(pCur, src == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
-                          "%s", err.msg);
-    if (pCur->nIds + pCur->toks.n > pCur->nIdsAlloc) {
-      int nNew = 2 * pCur->nIdsAlloc + pCur->toks.n;
-      int32_t *a = sqlite3_realloc64(pCur->aIds, sizeof(int32_t) * nNew);
-      if (!a) return SQLITE_NOMEM;
-      pCur->aIds = a;
-      pCur->nIdsAlloc = nNew;
-    }
-    r->iIds = pCur->nIds;
-    r->nTok = pCur->toks.n;
-    r->truncated = pCur->toks.truncated;
-    for (int i = 0; i < pCur->toks.n; i++) pCur->aIds[pCur->nIds++] = pCur->toks.tok[i].id;
+    int src = scanBatchAdd(b, pKey, z, n, &err);
+    if (src != SNT_OK) return scanSntError(pCur, src, &err);
   }
-  int rc = scanForward(pCur);
+  snt_error err = {0, {0}};
+  int rc = scanBatchRun(b, scanThreads(((ScanVtab *)pCur->base.pVtab)->pConn), scanInterrupted,
+                        pCur, &err);
+  if (rc == SQLITE_ERROR || (rc == SQLITE_NOMEM && err.code))
+    return scanSetError(pCur, rc, "%s", err.msg);
   if (rc != SQLITE_OK) return rc;
   if (pCur->bProgress) {
-    pCur->nDone += pCur->nRow;
-    pCur->nTokDone += pCur->nIds;
+    pCur->nDone += b->nRow;
+    pCur->nTokDone += b->nIds;
     scanProgress(pCur, pCur->stmtDone);
   }
   return SQLITE_OK;
@@ -548,11 +298,6 @@ static int scanOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
   memset(pCur, 0, sizeof *pCur);
   pCur->db = ((ScanVtab *)pVtab)->db;
   pCur->stmtDone = 1;
-  pCur->aRow = sqlite3_malloc64(sizeof(ScanRow) * SCAN_BATCH_ROWS);
-  if (!pCur->aRow) {
-    sqlite3_free(pCur);
-    return SQLITE_NOMEM;
-  }
   *ppCursor = &pCur->base;
   return SQLITE_OK;
 }
@@ -561,10 +306,6 @@ static int scanClose(sqlite3_vtab_cursor *cur) {
   ScanCursor *pCur = (ScanCursor *)cur;
   scanReset(pCur);
   sqlite3_finalize(pCur->pProbe);
-  snt_tokens_free(&pCur->toks);
-  sqlite3_free(pCur->aRow);
-  sqlite3_free(pCur->aIds);
-  sqlite3_free(pCur->aLogit);
   sqlite3_free(pCur);
   return SQLITE_OK;
 }
@@ -614,13 +355,10 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   pCur->pModel = cacheModel(e->pModel);
   pCur->iPositive = cachePositiveLabel(e->pModel);
   pCur->nClass = snt_model_config(pCur->pModel)->n_labels;
-  pCur->maxLen = snt_model_max_len(pCur->pModel);
   snt_error err = {0, {0}};
   if (snt_model_check_file(pCur->pModel, &err) != SNT_OK) /* and before each chunk */
     return scanSetError(pCur, SQLITE_ERROR, "%s", err.msg);
-  float *a = sqlite3_realloc64(pCur->aLogit, sizeof(float) * SCAN_BATCH_ROWS * pCur->nClass);
-  if (!a) return SQLITE_NOMEM;
-  pCur->aLogit = a;
+  if (scanBatchInit(&pCur->batch, pCur->pModel) != SQLITE_OK) return SQLITE_NOMEM;
 
   const char *zTail = NULL;
   rc = sqlite3_prepare_v2(pCur->db, zQuery, -1, &pCur->pStmt, &zTail);
@@ -660,13 +398,13 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
 static int scanNext(sqlite3_vtab_cursor *cur) {
   ScanCursor *pCur = (ScanCursor *)cur;
   pCur->iRowid++;
-  if (++pCur->iRow < pCur->nRow) return SQLITE_OK;
+  if (++pCur->iRow < pCur->batch.nRow) return SQLITE_OK;
   return scanFill(pCur);
 }
 
 static int scanEof(sqlite3_vtab_cursor *cur) {
   ScanCursor *pCur = (ScanCursor *)cur;
-  return pCur->iRow >= pCur->nRow;
+  return pCur->iRow >= pCur->batch.nRow;
 }
 
 /* What the scalar functions compute from the logits (sentiment.c): the
@@ -682,8 +420,8 @@ static double scanProb(const float *aLogit, int n, int i) {
 
 static int scanColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   ScanCursor *pCur = (ScanCursor *)cur;
-  const ScanRow *r = &pCur->aRow[pCur->iRow];
-  const float *aLogit = pCur->aLogit + (size_t)pCur->iRow * pCur->nClass;
+  const ScanRow *r = &pCur->batch.aRow[pCur->iRow];
+  const float *aLogit = scanBatchLogits(&pCur->batch, pCur->iRow);
   if (i == SCAN_KEY) {
     sqlite3_result_value(ctx, r->pKey);
     return SQLITE_OK;

@@ -22,7 +22,8 @@
 ** Files: this one (init, the registration table, the scalar functions),
 ** registry.c (the names a connection knows + its scratch buffers),
 ** model_cache.c (models loaded once per process, shared by every connection
-** and thread), models_vtab.c, tokens_vtab.c, scan_vtab.c (sentiment_scan),
+** and thread), models_vtab.c, tokens_vtab.c, scan_vtab.c (sentiment_scan's
+** SQL surface), scan_batch.c (its engine: rows in, logits out),
 ** default_model.S.
 **
 ** Flags (also in README.md, "SQL reference"):

@@ -7,7 +7,7 @@ bench-tools: build/bench/sgemm build/bench/dump_ids build/bench/sql_bench build/
 
 # The library without sentiment_scan (bench/noscan.c registers nothing in
 # its place): the scalar path "before", for bench/run.sh.
-build/bench/noscan/sentiment.so: bench/noscan.c $(CORE_OBJ) $(filter-out build/ext/scan_vtab.o,$(EXT_OBJ))
+build/bench/noscan/sentiment.so: bench/noscan.c $(CORE_OBJ) $(filter-out build/ext/scan_vtab.o build/ext/scan_batch.o,$(EXT_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iext -shared -o $@ $^ $(LDLIBS)
 

@@ -13,6 +13,8 @@ CFLAGS  += $(OPT) -g -std=c11 -Wall -Wextra -Wshadow -fPIC -D_GNU_SOURCE \
            -fvisibility=hidden -Icore
 LDLIBS  += -lopenblas -lutf8proc -lm -lpthread
 PYTHON  ?= /usr/bin/python3
+VERSION := $(shell cat VERSION)
+CFLAGS  += -DSNT_VERSION='"$(VERSION)"'
 SQLITE3 ?= sqlite3
 
 CORE_SRC := $(sort $(wildcard core/*.c))
@@ -38,6 +40,9 @@ build/%.o: %.c $(HDRS)
 build/%.o: %.S $(wildcard models/default/*)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
+
+# sentiment_version() is compiled in.
+build/ext/sentiment.o: VERSION
 
 sentiment.so: $(CORE_OBJ) $(EXT_OBJ)
 	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDLIBS)

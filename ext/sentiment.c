@@ -50,7 +50,11 @@ SQLITE_EXTENSION_INIT1
 #include "blas_threads.h"
 #include "registry.h"
 
-#define SENTIMENT_VERSION "0.1.0"
+/* The library version: the file VERSION, passed by the Makefile (semver;
+** CHANGELOG.md says what each one changed). */
+#ifndef SNT_VERSION
+#error "build with -DSNT_VERSION=\"x.y.z\" (the Makefile reads it from VERSION)"
+#endif
 
 /* In models_vtab.c, tokens_vtab.c and scan_vtab.c. */
 int sntRegisterModelsVtab(sqlite3 *db, SntConn *p);
@@ -204,7 +208,7 @@ static void logitsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   (void)argv;
-  sqlite3_result_text(ctx, SENTIMENT_VERSION, -1, SQLITE_STATIC);
+  sqlite3_result_text(ctx, SNT_VERSION, -1, SQLITE_STATIC);
 }
 
 #define SCALAR_FLAGS (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)

@@ -14,22 +14,11 @@ import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("SENTIMENT_SHARED", os.path.join(ROOT, "..", "shared"))
-passed = failed = skipped = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pycheck import Checks  # noqa: E402
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL test_python:", what)
-
-
-def skip(why):
-    global skipped
-    skipped += 1
-    print("SKIP test_python:", why)
+T = Checks("test_python")
+check, skip = T.check, T.skip
 
 
 def connect():
@@ -112,8 +101,4 @@ def main():
 
 
 main()
-if skipped:
-    print("test_python: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-else:
-    print("test_python: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+T.finish()

@@ -15,6 +15,12 @@ N(0, 0.02), LayerNorm gains 1 ± 0.02, seed 1234 — then exports it like `expor
                         QKV MatMul, mask as lengths), SkipLayerNormalization,
                         BiasGelu. ORT's own session optimizer does not fuse the
                         attention of the torch export; this is the fast graph.
+  OUT/model.int8.onnx   the same graph with ORT's dynamic int8 operators, what
+                        onnxruntime.quantization.quantize_dynamic emits: each
+                        MatMul a DynamicQuantizeMatMul, Attention a
+                        DynamicQuantizeLinear + QAttention; weights int8,
+                        symmetric, per tensor; activations u8, quantized at
+                        run time. The head (Gemm) stays F32.
 Inputs input_ids, attention_mask (int64, batch × seq); output logits.
 """
 import json
@@ -62,7 +68,13 @@ def export_torch(m, path):
                       dynamic_axes={'input_ids': axes, 'attention_mask': axes, 'logits': {0: 'batch'}})
 
 
-def export_fused(m, cfg, path):
+def q8(a):
+    """Symmetric per-tensor int8, as quantize_dynamic's weights: (q, scale)."""
+    scale = np.float32(max(np.abs(a).max(), 1e-12) / 127.0)
+    return np.clip(np.rint(a / scale), -127, 127).astype(np.int8), scale
+
+
+def export_fused(m, cfg, path, int8=False):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     W = {k: v.detach().numpy() for k, v in m.state_dict().items()}
@@ -78,6 +90,24 @@ def export_fused(m, cfg, path):
         return out
 
     ms = 'com.microsoft'
+
+    def matmul(a, name, w):  # a (…, K) · w (K, N)
+        if not int8:
+            return node('MatMul', [a, init(name, w)], f'{name}_y')
+        q, sc = q8(w)
+        return node('DynamicQuantizeMatMul', [a, init(name, q), init(f'{name}_s', np.array(sc)),
+                                              init(f'{name}_z', np.array(0, np.int8))], f'{name}_y', ms)
+
+    def attention(x, i, wqkv, bqkv, mask, H):
+        if not int8:
+            return node('Attention', [x, init(f'wqkv{i}', wqkv), init(f'bqkv{i}', bqkv), mask], f'att{i}', ms,
+                        num_heads=H)
+        nodes.append(helper.make_node('DynamicQuantizeLinear', [x], [f'xq{i}', f'xs{i}', f'xz{i}']))
+        q, sc = q8(wqkv)
+        return node('QAttention', [f'xq{i}', init(f'wqkv{i}', q), init(f'bqkv{i}', bqkv), f'xs{i}',
+                                   init(f'wqkv{i}_s', np.array(sc)), mask, f'xz{i}',
+                                   init(f'wqkv{i}_z', np.array(0, np.int8))], f'att{i}', ms, num_heads=H)
+
     e = 'distilbert.embeddings.'
     # embeddings: word[ids] + position[:T], LayerNorm
     node('Shape', ['input_ids'], 'T', start=1, end=2)
@@ -94,15 +124,14 @@ def export_fused(m, cfg, path):
         p = f'distilbert.transformer.layer.{i}.'
         wqkv = np.concatenate([W[p + f'attention.{n}_lin.weight'].T for n in 'qkv'], axis=1)
         bqkv = np.concatenate([W[p + f'attention.{n}_lin.bias'] for n in 'qkv'])
-        a = node('Attention', [x, init(f'wqkv{i}', wqkv), init(f'bqkv{i}', bqkv), mask], f'att{i}', ms,
-                 num_heads=H)
-        o = node('MatMul', [a, init(f'wo{i}', W[p + 'attention.out_lin.weight'].T)], f'o{i}')
+        a = attention(x, i, wqkv, bqkv, mask, H)
+        o = matmul(a, f'wo{i}', W[p + 'attention.out_lin.weight'].T)
         x1 = node('SkipLayerNormalization',
                   [o, x, init(f'g1_{i}', W[p + 'sa_layer_norm.weight']), init(f'b1_{i}', W[p + 'sa_layer_norm.bias']),
                    init(f'bo{i}', W[p + 'attention.out_lin.bias'])], f'x1_{i}', ms, epsilon=1e-12)
-        f1 = node('MatMul', [x1, init(f'w1_{i}', W[p + 'ffn.lin1.weight'].T)], f'f1_{i}')
+        f1 = matmul(x1, f'w1_{i}', W[p + 'ffn.lin1.weight'].T)
         g = node('BiasGelu', [f1, init(f'bf1_{i}', W[p + 'ffn.lin1.bias'])], f'g{i}', ms)
-        f2 = node('MatMul', [g, init(f'w2_{i}', W[p + 'ffn.lin2.weight'].T)], f'f2_{i}')
+        f2 = matmul(g, f'w2_{i}', W[p + 'ffn.lin2.weight'].T)
         x = node('SkipLayerNormalization',
                  [f2, x1, init(f'g2_{i}', W[p + 'output_layer_norm.weight']),
                   init(f'b2_{i}', W[p + 'output_layer_norm.bias']), init(f'bf2_{i}', W[p + 'ffn.lin2.bias'])],
@@ -132,7 +161,8 @@ def export(src, out):
         sys.exit(f'{src}: bench/ exports DistilBERT only, not {cfg.get("model_type")}')
     export_torch(m, f'{out}/model.onnx')
     export_fused(m, cfg, f'{out}/model.fused.onnx')
-    print(f'{out}: model.onnx, model.fused.onnx', file=sys.stderr)
+    export_fused(m, cfg, f'{out}/model.int8.onnx', int8=True)
+    print(f'{out}: model.onnx, model.fused.onnx, model.int8.onnx', file=sys.stderr)
 
 
 def main():

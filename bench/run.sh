@@ -13,22 +13,32 @@
 #    (build/bench/dump_ids), so every engine sees the same ids;
 # 3. scores them at each of BENCH_THREADS with: sentiment_scan (the
 #    extension, loaded into SQLite; the time includes reading the rows and
-#    tokenizing), ONNX Runtime (onnxruntime-node 1.30.0, ORT's fused graph;
-#    add onnxruntime-plain to BENCH_ENGINES for the torch export as is) and
-#    PyTorch eager — both fed length-sorted batches of 4, padded; the scalar
-#    sentiment() loop; the OpenBLAS sgemm ceiling on the model's shapes;
+#    tokenizing), the same on an int8 registration (precision 'int8'),
+#    ONNX Runtime (onnxruntime-node 1.30.0, ORT's fused graph, and the same
+#    graph with ORT's dynamic int8 operators; add onnxruntime-plain to
+#    BENCH_ENGINES for the torch export as is) and PyTorch eager — fed
+#    length-sorted batches of 4, padded; the scalar sentiment_score() loop
+#    with SENTIMENT_THREADS set to the thread count; at batch 1 (engine
+#    batch1), BENCH_B1_N texts cut to exactly each of BENCH_B1_LENS tokens,
+#    one text per call: the scalar loop against ORT's fused graph at batch
+#    1; the OpenBLAS sgemm ceiling on the model's shapes;
 # 4. the same for models/default when it exists;
 # 5. prints the table (bench/report.py) and keeps the raw results in
 #    build/bench/results.jsonl.
 #
 # Settings (environment): BENCH_N=512 reviews, BENCH_THREADS="2 1",
 # BENCH_SCALAR_N=128 (the scalar loops run over the first 128 reviews),
+# BENCH_B1_N=16, BENCH_B1_LENS="128 512",
 # BENCH_REPS=1 runs of each (the table shows medians),
-# BENCH_ENGINES="sentiment_scan onnxruntime pytorch scalar",
+# BENCH_ENGINES="sentiment_scan onnxruntime onnxruntime-int8 pytorch
+# scalar batch1" (scalar-variants: the scalar loop
+# with and without sentiment_scan built in, and after a scan),
 # BENCH_MODELS="distilbert-base default". Takes about 20 minutes with the
 # defaults on 2 idle cores. Run it on an idle machine: it measures throughput.
 # Results are appended to build/bench/results.jsonl as each run ends, so
 # `python3 bench/report.py build/bench/results.jsonl` shows a partial table.
+# What it needs (python3-torch, python3-onnx, node, sqlite3, the build
+# tools) comes from .ci/deps, which `make bench` runs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +46,9 @@ N=${BENCH_N:-512}
 THREADS=${BENCH_THREADS:-"2 1"}
 SCALAR_N=${BENCH_SCALAR_N:-128}
 REPS=${BENCH_REPS:-1}
-ENGINES=${BENCH_ENGINES:-"sentiment_scan onnxruntime pytorch scalar"}
+ENGINES=${BENCH_ENGINES:-"sentiment_scan onnxruntime onnxruntime-int8 pytorch scalar batch1"}
+B1_N=${BENCH_B1_N:-16}
+B1_LENS=${BENCH_B1_LENS:-"128 512"}
 MODELS=${BENCH_MODELS:-"distilbert-base default"}
 PY=${PYTHON:-/usr/bin/python3}
 SHARED=${SENTIMENT_SHARED:-../shared}
@@ -56,11 +68,11 @@ if [ ! -d bench/node_modules/onnxruntime-node ]; then
 fi
 
 # ---- 1. the models ---------------------------------------------------------
-if [ ! -f "$B/distilbert-base/model.fused.onnx" ]; then
+if [ ! -f "$B/distilbert-base/model.int8.onnx" ]; then
   log "random DistilBERT-base -> $B/distilbert-base (+ model.onnx)"
   "$PY" bench/make_model.py random "$B/distilbert-base" "$SHARED/vocab/bert-base-uncased/vocab.txt"
 fi
-if [[ " $MODELS " == *" default "* ]] && [ -f models/default/config.json ] && [ ! -f "$B/default/model.fused.onnx" -o models/default/model.safetensors -nt "$B/default/model.fused.onnx" ]; then
+if [[ " $MODELS " == *" default "* ]] && [ -f models/default/config.json ] && [ ! -f "$B/default/model.int8.onnx" -o models/default/model.safetensors -nt "$B/default/model.int8.onnx" ]; then
   log "models/default -> $B/default/model.onnx"
   "$PY" bench/make_model.py export models/default "$B/default"
 fi
@@ -77,16 +89,30 @@ sqlite3 "$B/reviews.db" "ATTACH '$B/imdb-train.db' AS imdb;
   CREATE TABLE reviews(id INTEGER PRIMARY KEY, text TEXT);
   INSERT INTO reviews SELECT id, text FROM imdb.reviews WHERE split = 'train' AND id % 48 = 0
     ORDER BY id LIMIT $N;"
+# Batch 1: texts of exactly L tokens. The first B1_N train reviews (every
+# 48th) with at least L - 2 pieces, cut after piece L - 2 (byte offsets from
+# sentiment_tokens; the engine adds [CLS] and [SEP]): one database each.
+if [[ " $ENGINES " == *" batch1 "* ]]; then
+  for L in $B1_LENS; do
+    rm -f "$B/b1-$L.db"
+    sqlite3 "$B/b1-$L.db" ".load ./sentiment" "ATTACH '$B/imdb-train.db' AS imdb;
+      CREATE TABLE reviews(id INTEGER PRIMARY KEY, text TEXT);
+      INSERT INTO reviews SELECT r.id, CAST(substr(CAST(r.text AS BLOB), 1, t.\"end\") AS TEXT)
+        FROM (SELECT id, text FROM imdb.reviews WHERE split = 'train' AND id % 48 = 0) r
+        JOIN sentiment_tokens(r.text) t WHERE t.pos = $L - 2 ORDER BY r.id LIMIT $B1_N;"
+  done
+fi
 
 # ---- 3. the engines ---------------------------------------------------------
 : > "$RESULTS"
-record() { # engine model threads seconds logits [note [first-n-reviews]]
+record() { # engine model threads seconds logits [note [first-n-reviews [ids-file]]]
   "$PY" - "$@" <<'PY' >> "$RESULTS"
 import json, sys
 engine, model, threads, seconds, logits = sys.argv[1:6]
 note = sys.argv[6] if len(sys.argv) > 6 else ''
-lens = [len(l.split()) for l in open(f'build/bench/ids-{model}.txt') if l.strip()]
-if len(sys.argv) > 7: lens = lens[:int(sys.argv[7])]
+ids = sys.argv[8] if len(sys.argv) > 8 else f'build/bench/ids-{model}.txt'
+lens = [len(l.split()) for l in open(ids) if l.strip()]
+if len(sys.argv) > 7 and sys.argv[7]: lens = lens[:int(sys.argv[7])]
 r = dict(engine=engine, model=model, threads=int(threads) if threads.isdigit() else threads, reviews=len(lens),
          tokens=sum(lens), seconds=float(seconds), logits=logits or None)
 if note: r['note'] = note
@@ -101,8 +127,13 @@ for model in $MODELS; do
     *) dir=$B/$model ;;
   esac
   "$B/dump_ids" "$dir/vocab.txt" "$B/reviews.db" $MAX_LEN > "$B/ids-$model.txt"
-  # The folder, registered under the name 'bench' on each connection.
+  if [[ " $ENGINES " == *" batch1 "* ]]; then
+    for L in $B1_LENS; do "$B/dump_ids" "$dir/vocab.txt" "$B/b1-$L.db" $MAX_LEN > "$B/ids-$model-b1-$L.txt"; done
+  fi
+  # The folder, registered under the name 'bench' on each connection (and
+  # 'bench8' at precision int8).
   reg="INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('bench', '$(realpath "$dir")');"
+  reg8="INSERT OR REPLACE INTO sentiment_models(name, path, precision) VALUES ('bench8', '$(realpath "$dir")', 'int8');"
   msql="'bench'"
   for rep in $(seq "$REPS"); do
     for t in $THREADS; do
@@ -115,10 +146,38 @@ for model in $MODELS; do
                 "$reg SELECT sentiment_threads($t); SELECT sentiment('warm up', $msql);" \
                 "SELECT logits FROM sentiment_scan('SELECT id, text FROM reviews ORDER BY id', $msql)" "$out")
             record sentiment_scan "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" ;;
+          sentiment_scan-int8)
+            log "$model: sentiment_scan, precision int8, $t thread(s)"
+            r=$("$B/sql_bench" "$B/reviews.db" ./sentiment \
+                "$reg8 SELECT sentiment_threads($t); SELECT sentiment('warm up', 'bench8');" \
+                "SELECT logits FROM sentiment_scan('SELECT id, text FROM reviews ORDER BY id', 'bench8')" "$out")
+            record sentiment_scan-int8 "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "precision int8" ;;
           onnxruntime)
             log "$model: onnxruntime (fused graph), $t thread(s)"
             r=$(node bench/ort_bench.mjs "$B/$model/model.fused.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
             record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "fused graph, batch 4" ;;
+          onnxruntime-int8)
+            log "$model: onnxruntime (dynamic int8 graph), $t thread(s)"
+            r=$(node bench/ort_bench.mjs "$B/$model/model.int8.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
+            record onnxruntime-int8 "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "dynamic int8, batch 4" ;;
+          scalar)
+            log "$model: scalar sentiment_score() loop, SENTIMENT_THREADS=$t"
+            r=$(SENTIMENT_THREADS=$t "$B/sql_bench" "$B/reviews.db" ./sentiment "$reg SELECT sentiment('warm up', $msql);" \
+                "SELECT sentiment_score(text, $msql) FROM reviews ORDER BY id LIMIT $SCALAR_N")
+            record "sentiment_score() row by row" "$model" "$t" "$(echo "$r" | json_field seconds)" "" \
+              "first $SCALAR_N reviews" "$SCALAR_N" ;;
+          batch1)
+            for L in $B1_LENS; do
+              ids1=$B/ids-$model-b1-$L.txt
+              log "$model: batch 1, $L tokens: sentiment_score() and onnxruntime, $t thread(s)"
+              r=$(SENTIMENT_THREADS=$t "$B/sql_bench" "$B/b1-$L.db" ./sentiment "$reg SELECT sentiment('warm up', $msql);" \
+                  "SELECT sentiment_logits(text, $msql) FROM reviews ORDER BY id" "$B/logits-$model-b1-$L-scalar-$t.txt")
+              record "sentiment_score() row by row" "$model" "$t" "$(echo "$r" | json_field seconds)" \
+                "$B/logits-$model-b1-$L-scalar-$t.txt" "batch 1, $L tokens" "" "$ids1"
+              r=$(node bench/ort_bench.mjs "$B/$model/model.fused.onnx" "$ids1" "$t" 1 "$B/logits-$model-b1-$L-ort-$t.txt" 2>/dev/null)
+              record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" \
+                "$B/logits-$model-b1-$L-ort-$t.txt" "fused graph, batch 1, $L tokens" "" "$ids1"
+            done ;;
           onnxruntime-plain)
             log "$model: onnxruntime (torch.onnx.export graph), $t thread(s)"
             r=$(node bench/ort_bench.mjs "$B/$model/model.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
@@ -130,7 +189,7 @@ for model in $MODELS; do
         esac
       done
     done
-    if [[ " $ENGINES " == *" scalar "* ]]; then
+    if [[ " $ENGINES " == *" scalar-variants "* ]]; then
       # The scalar function row by row, as `SELECT sentiment_score(text) FROM t`
       # runs it (OpenBLAS at its default threads): with this library, with a
       # build of the same objects minus ext/scan_vtab.o and scan_batch.o (sentiment.c registers

@@ -27,5 +27,9 @@ build/bench/sql_bench: bench/sql_bench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o $@ $< -lsqlite3
 
-bench: sentiment.so bench-tools
+# From a fresh clone: .ci/deps first (python3-torch, python3-onnx, node, the
+# build tools; it installs only what is missing), then the build, then the run.
+bench:
+	bash .ci/deps
+	$(MAKE) --no-print-directory sentiment.so bench-tools
 	bash bench/run.sh

@@ -119,6 +119,11 @@ if note: r['note'] = note
 print(json.dumps(r))
 PY
 }
+ort_run() { # engine graph note: ONNX Runtime on the reviews in batches of 4 ($model, $t, $out)
+  log "$model: $1 ($3), $t thread(s)"
+  r=$(node bench/ort_bench.mjs "$B/$model/$2" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
+  record "$1" "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "$3, batch 4"
+}
 json_field() { "$PY" -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
 
 for model in $MODELS; do
@@ -152,14 +157,9 @@ for model in $MODELS; do
                 "$reg8 SELECT sentiment_threads($t); SELECT sentiment('warm up', 'bench8');" \
                 "SELECT logits FROM sentiment_scan('SELECT id, text FROM reviews ORDER BY id', 'bench8')" "$out")
             record sentiment_scan-int8 "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "precision int8" ;;
-          onnxruntime)
-            log "$model: onnxruntime (fused graph), $t thread(s)"
-            r=$(node bench/ort_bench.mjs "$B/$model/model.fused.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
-            record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "fused graph, batch 4" ;;
-          onnxruntime-int8)
-            log "$model: onnxruntime (dynamic int8 graph), $t thread(s)"
-            r=$(node bench/ort_bench.mjs "$B/$model/model.int8.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
-            record onnxruntime-int8 "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "dynamic int8, batch 4" ;;
+          onnxruntime) ort_run onnxruntime model.fused.onnx "fused graph" ;;
+          onnxruntime-int8) ort_run onnxruntime-int8 model.int8.onnx "dynamic int8" ;;
+          onnxruntime-plain) ort_run onnxruntime-plain model.onnx "torch export graph" ;;
           scalar)
             log "$model: scalar sentiment_score() loop, SENTIMENT_THREADS=$t"
             r=$(SENTIMENT_THREADS=$t "$B/sql_bench" "$B/reviews.db" ./sentiment "$reg SELECT sentiment('warm up', $msql);" \
@@ -178,10 +178,6 @@ for model in $MODELS; do
               record onnxruntime "$model" "$t" "$(echo "$r" | json_field seconds)" \
                 "$B/logits-$model-b1-$L-ort-$t.txt" "fused graph, batch 1, $L tokens" "" "$ids1"
             done ;;
-          onnxruntime-plain)
-            log "$model: onnxruntime (torch.onnx.export graph), $t thread(s)"
-            r=$(node bench/ort_bench.mjs "$B/$model/model.onnx" "$B/ids-$model.txt" "$t" 4 "$out" 2>/dev/null)
-            record onnxruntime-plain "$model" "$t" "$(echo "$r" | json_field seconds)" "$out" "torch export graph, batch 4" ;;
           pytorch)
             log "$model: pytorch, $t thread(s)"
             r=$("$PY" bench/torch_bench.py "$dir" "$B/ids-$model.txt" "$t" 4 "$out")

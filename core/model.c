@@ -303,10 +303,27 @@ static int is_file(const char *path) {
   return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-snt_model *snt_model_open(const char *dir, snt_error *err) {
+int snt_config_load(const char *dir, snt_config *cfg, snt_error *err) {
   char path[4096];
   char *json = NULL;
   size_t json_len = 0;
+  int rc;
+  if (!dir) return snt_error_set(err, SNT_ERR_ARG, "model folder is NULL");
+  if ((rc = join(path, sizeof path, dir, "config.json", err))) return rc;
+  if ((rc = snt_read_file(path, MAX_CONFIG_BYTES, &json, &json_len, err))) return rc;
+  rc = snt_config_parse(json, json_len, cfg, err);
+  if (rc && err) {
+    /* config.c's messages start "config.json: "; say which one. */
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    snt_error_set(err, err->code, "%.300s/%.700s", dir, msg);
+  }
+  snt_free(json);
+  return rc;
+}
+
+snt_model *snt_model_open(const char *dir, snt_error *err) {
+  char path[4096];
   snt_config cfg = {0};
   snt_vocab *v = NULL;
   snt_safetensors *st = NULL;
@@ -315,17 +332,7 @@ snt_model *snt_model_open(const char *dir, snt_error *err) {
     snt_error_set(err, SNT_ERR_ARG, "model folder is NULL");
     goto done;
   }
-  if (join(path, sizeof path, dir, "config.json", err)) goto done;
-  if (snt_read_file(path, MAX_CONFIG_BYTES, &json, &json_len, err)) goto done;
-  if (snt_config_parse(json, json_len, &cfg, err)) {
-    /* config.c's messages start "config.json: "; say which one. */
-    if (err) {
-      char msg[sizeof err->msg];
-      memcpy(msg, err->msg, sizeof msg);
-      snt_error_set(err, err->code, "%.300s/%.700s", dir, msg);
-    }
-    goto done;
-  }
+  if (snt_config_load(dir, &cfg, err)) goto done;
   if (join(path, sizeof path, dir, "vocab.txt", err)) goto done;
   if (is_file(path)) {
     v = snt_vocab_load(path, err);
@@ -355,7 +362,6 @@ snt_model *snt_model_open(const char *dir, snt_error *err) {
   v = NULL;
   st = NULL;
 done:
-  snt_free(json);
   snt_config_free(&cfg);
   snt_vocab_free(v);
   snt_st_close(st);

@@ -43,6 +43,10 @@ typedef struct snt_error {
   char msg[1024];
 } snt_error;
 
+/* Set err (if not NULL) to code and a printf-formatted message; returns code. */
+int snt_error_set(snt_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- vocabulary + tokenizer (core/vocab.c, core/wordpiece.c) ----------- */
 
 typedef struct snt_vocab snt_vocab;
@@ -112,6 +116,10 @@ typedef struct snt_config {
 /* Parse a HuggingFace config.json. Fills cfg (free with snt_config_free). */
 int snt_config_parse(const char *json, size_t n, snt_config *cfg,
                      snt_error *err);
+/* Read and parse dir/config.json, as snt_model_open does (same size cap, same
+** messages: SNT_ERR_IO/SNT_ERR_TOO_BIG name the file, a parse error is
+** "<dir>/config.json: <cause>"). Reads no weights. On error cfg is left empty. */
+int snt_config_load(const char *dir, snt_config *cfg, snt_error *err);
 void snt_config_free(snt_config *cfg);
 
 /* ---- model (core/safetensors.c, core/model.c, core/ops.c) -------------- */

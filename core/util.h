@@ -1,5 +1,5 @@
 /*
-** util.h — what every file of core/ shares: error values, the allocator
+** util.h — what every file of core/ shares: the allocator
 ** (one place, so tests can count allocations and make any one of them fail),
 ** and reading a whole file.
 **
@@ -13,9 +13,7 @@
 
 #include "snt.h"
 
-/* Set err (if not NULL) to code and a printf-formatted message; returns code. */
-int snt_error_set(snt_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* snt_error_set is in snt.h (ext/ sets errors too). */
 
 /* Every allocation in core/ goes through these (never malloc directly).
 ** snt_malloc(0) returns a valid pointer. snt_free(NULL) is a no-op. */

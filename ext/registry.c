@@ -2,16 +2,12 @@
 ** registry.c — per-connection model names and scratch buffers (registry.h).
 */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "registry.h"
 SQLITE_EXTENSION_INIT3
-
-#define MAX_CONFIG_BYTES (4 << 20) /* a config.json is a few hundred bytes */
 
 static void entryFree(SntEntry *e) {
   if (!e) return;
@@ -102,67 +98,16 @@ void sntConnRemove(SntConn *p, sqlite3_int64 iRowid) {
   }
 }
 
-/* Read dir/config.json into a new sqlite3_malloc'd buffer. */
-static int readConfig(const char *zDir, char **pzJson, size_t *pn, snt_error *err) {
-  char *zFile = sqlite3_mprintf("%s/config.json", zDir);
-  FILE *f = NULL;
-  char *z = NULL;
-  struct stat st;
-  int rc = SNT_ERR_IO;
-  if (!zFile) {
-    rc = SNT_ERR_NOMEM;
-    goto done;
-  }
-  if (!(f = fopen(zFile, "rb")) || fstat(fileno(f), &st) != 0) {
-    snprintf(err->msg, sizeof err->msg, "cannot open model '%.900s': %s", zFile,
-             strerror(errno));
-    goto done;
-  }
-  if (st.st_size > MAX_CONFIG_BYTES) {
-    snprintf(err->msg, sizeof err->msg, "invalid model '%.900s': over %d bytes", zFile,
-             MAX_CONFIG_BYTES);
-    rc = SNT_ERR_TOO_BIG;
-    goto done;
-  }
-  if (!(z = sqlite3_malloc64((sqlite3_uint64)st.st_size + 1))) {
-    rc = SNT_ERR_NOMEM;
-    goto done;
-  }
-  size_t n = fread(z, 1, (size_t)st.st_size, f);
-  if (n != (size_t)st.st_size) {
-    snprintf(err->msg, sizeof err->msg, "cannot read model '%.900s'", zFile);
-    goto done;
-  }
-  z[n] = 0;
-  *pzJson = z;
-  *pn = n;
-  z = NULL;
-  rc = SNT_OK;
-done:
-  if (f) fclose(f);
-  sqlite3_free(z);
-  sqlite3_free(zFile);
-  return err->code = rc;
-}
-
-/* Parse e's config.json into e->cfg. */
+/* Parse e's config.json into e->cfg (the core reads the file: one size cap,
+** one set of messages). */
 static int entryParseConfig(SntEntry *e, snt_error *err) {
   const char *zConfig, *zVocab;
   const void *pWeights;
   size_t nConfig, nVocab, nWeights;
-  char *zJson = NULL;
-  int rc;
-  if (e->zPath) {
-    rc = readConfig(e->zPath, &zJson, &nConfig, err);
-    if (rc != SNT_OK) return rc;
-    zConfig = zJson;
-  } else if (!cacheEmbedded(&zConfig, &nConfig, &zVocab, &nVocab, &pWeights, &nWeights)) {
-    snprintf(err->msg, sizeof err->msg, "no embedded model");
-    return err->code = SNT_ERR_ARG;
-  }
-  rc = snt_config_parse(zConfig, nConfig, &e->cfg, err);
-  sqlite3_free(zJson);
-  return rc;
+  if (e->zPath) return snt_config_load(e->zPath, &e->cfg, err);
+  if (!cacheEmbedded(&zConfig, &nConfig, &zVocab, &nVocab, &pWeights, &nWeights))
+    return snt_error_set(err, SNT_ERR_ARG, "no embedded model");
+  return snt_config_parse(zConfig, nConfig, &e->cfg, err);
 }
 
 const snt_config *sntEntryConfig(SntEntry *e) {
@@ -203,9 +148,7 @@ int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, c
   if (rc != SNT_OK) {
     sntConnRemove(p, e->iRowid);
     if (rc == SNT_ERR_NOMEM) goto nomem;
-    *pzErr = strncmp(err.msg, "cannot", 6) == 0
-                 ? sqlite3_mprintf("%s", err.msg)
-                 : sqlite3_mprintf("invalid model '%s': %s", zReal, err.msg);
+    *pzErr = sqlite3_mprintf("%s", err.msg); /* names the file and the cause */
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -221,43 +164,13 @@ done:
   return rc;
 }
 
-/* SNT_OK when folder zDir has the weights file; else the error says which
-** file cannot be opened (and what to do about a PyTorch-only folder). The
-** core checks the same, in its own words; this keeps the SQL message in the
-** form "cannot open model '<file>': <reason>" for every file. */
-static int checkWeights(const char *zDir, snt_error *err) {
-  struct stat st;
-  char *zFile = sqlite3_mprintf("%s/model.safetensors", zDir);
-  char *zBin = sqlite3_mprintf("%s/pytorch_model.bin", zDir);
-  int rc = SNT_OK;
-  if (!zFile || !zBin) {
-    rc = err->code = SNT_ERR_NOMEM;
-  } else if (stat(zFile, &st) != 0) {
-    int iErr = errno;
-    snprintf(err->msg, sizeof err->msg, "cannot open model '%.900s': %s%s", zFile,
-             strerror(iErr),
-             stat(zBin, &st) == 0 ? " (the folder has pytorch_model.bin: convert it to "
-                                    "model.safetensors, see README.md, Models)"
-                                  : "");
-    rc = err->code = SNT_ERR_IO;
-  }
-  sqlite3_free(zFile);
-  sqlite3_free(zBin);
-  return rc;
-}
-
 /* Load e's model (shared through the cache) and this connection's scratch. */
 static int entryAttach(SntEntry *e, snt_error *err) {
   char *zReal = NULL;
   if (e->zPath && !(zReal = realpath(e->zPath, NULL))) {
     int iErr = errno;
-    snprintf(err->msg, sizeof err->msg, "cannot open model '%.900s': %s", e->zPath,
-             strerror(iErr));
-    return err->code = iErr == ENOMEM ? SNT_ERR_NOMEM : SNT_ERR_IO;
-  }
-  if (zReal && checkWeights(zReal, err) != SNT_OK) {
-    free(zReal);
-    return err->code;
+    return snt_error_set(err, iErr == ENOMEM ? SNT_ERR_NOMEM : SNT_ERR_IO,
+                         "cannot open model '%.900s': %s", e->zPath, strerror(iErr));
   }
   e->pModel = cacheAcquire(zReal, err);
   free(zReal);
@@ -327,10 +240,7 @@ int sntConnTokenize(SntConn *p, SntEntry *e, const char *text, size_t n, snt_err
   if (rc != SNT_OK) return rc;
   if (p->toks.n > p->nIdAlloc) {
     int32_t *a = sqlite3_realloc64(p->aId, (sqlite3_uint64)p->toks.n * sizeof *a);
-    if (!a) {
-      snprintf(err->msg, sizeof err->msg, "out of memory");
-      return err->code = SNT_ERR_NOMEM;
-    }
+    if (!a) return snt_error_set(err, SNT_ERR_NOMEM, "out of memory");
     p->aId = a;
     p->nIdAlloc = p->toks.n;
   }

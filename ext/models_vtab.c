@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "result.h"
 SQLITE_EXTENSION_INIT3
 
 enum {
@@ -133,19 +134,6 @@ static char *entryKey(const SntEntry *e, int *pbOk) {
   return z;
 }
 
-static int labelsJson(sqlite3_context *ctx, SntConn *p, const snt_config *cfg) {
-  int rc;
-  sntOutReset(p);
-  rc = sntOutRaw(p, "[", 1);
-  for (int i = 0; rc == SQLITE_OK && i < cfg->n_labels; i++) {
-    if (i) rc = sntOutRaw(p, ",", 1);
-    if (rc == SQLITE_OK) rc = sntOutJsonString(p, cfg->labels[i]);
-  }
-  if (rc == SQLITE_OK) rc = sntOutRaw(p, "]", 1);
-  if (rc == SQLITE_OK) sqlite3_result_text(ctx, p->zOut, (int)p->nOut, SQLITE_TRANSIENT);
-  return rc;
-}
-
 static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
   ModelsCursor *pCur = (ModelsCursor *)pCursor;
   SntConn *p = cursorConn(pCursor);
@@ -174,9 +162,11 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
       sqlite3_result_text(ctx, cfg->arch == SNT_ARCH_BERT ? "bert" : "distilbert", -1,
                           SQLITE_STATIC);
       break;
-    case COL_LABELS:
-      if (labelsJson(ctx, p, cfg) != SQLITE_OK) return SQLITE_NOMEM;
-      break;
+    case COL_LABELS: {
+      sqlite3_str *s = sqlite3_str_new(NULL);
+      sntStrLabels(s, cfg);
+      return sntResultStr(ctx, s, 0);
+    }
     case COL_N_LAYERS: sqlite3_result_int(ctx, cfg->n_layers); break;
     case COL_DIM: sqlite3_result_int(ctx, cfg->dim); break;
     case COL_VOCAB_SIZE: sqlite3_result_int(ctx, cfg->vocab_size); break;

@@ -66,7 +66,6 @@ void sntConnUnref(void *pArg) {
   sqlite3_free(p->apEntry);
   snt_tokens_free(&p->toks);
   sqlite3_free(p->aId);
-  sqlite3_free(p->zOut);
   sqlite3_free(p);
 }
 
@@ -246,59 +245,4 @@ int sntConnTokenize(SntConn *p, SntEntry *e, const char *text, size_t n, snt_err
   }
   for (int i = 0; i < p->toks.n; i++) p->aId[i] = p->toks.tok[i].id;
   return SNT_OK;
-}
-
-/* ---- output buffer ------------------------------------------------------- */
-
-void sntOutReset(SntConn *p) { p->nOut = 0; }
-
-int sntOutRaw(SntConn *p, const char *z, size_t n) {
-  if (p->nOut + n + 1 > p->nOutAlloc) {
-    size_t nNew = p->nOutAlloc ? p->nOutAlloc : 256;
-    while (nNew < p->nOut + n + 1) nNew *= 2;
-    char *zNew = sqlite3_realloc64(p->zOut, nNew);
-    if (!zNew) return SQLITE_NOMEM;
-    p->zOut = zNew;
-    p->nOutAlloc = nNew;
-  }
-  memcpy(p->zOut + p->nOut, z, n);
-  p->nOut += n;
-  p->zOut[p->nOut] = 0;
-  return SQLITE_OK;
-}
-
-int sntOutNumber(SntConn *p, double x) {
-  char zNum[64];
-  if (x != x || x > 1e308 || x < -1e308) return sntOutRaw(p, "null", 4);
-  sqlite3_snprintf(sizeof zNum, zNum, "%.9g", x);
-  return sntOutRaw(p, zNum, strlen(zNum));
-}
-
-int sntOutJsonString(SntConn *p, const char *s) {
-  static const char hex[] = "0123456789abcdef";
-  int rc = sntOutRaw(p, "\"", 1);
-  const char *zRun = s; /* start of the bytes not yet copied */
-  for (; rc == SQLITE_OK && *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    char esc[8];
-    size_t nEsc = 0;
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      nEsc = 2;
-    } else if (c < 0x20) {
-      memcpy(esc, "\\u00", 4);
-      esc[4] = hex[c >> 4];
-      esc[5] = hex[c & 15];
-      nEsc = 6;
-    } else {
-      continue;
-    }
-    rc = sntOutRaw(p, zRun, (size_t)(s - zRun));
-    if (rc == SQLITE_OK) rc = sntOutRaw(p, esc, nEsc);
-    zRun = s + 1;
-  }
-  if (rc == SQLITE_OK) rc = sntOutRaw(p, zRun, (size_t)(s - zRun));
-  if (rc == SQLITE_OK) rc = sntOutRaw(p, "\"", 1);
-  return rc;
 }

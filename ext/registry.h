@@ -47,8 +47,6 @@ typedef struct SntConn {
   snt_tokens toks;       /* the last text's tokens, reused */
   int32_t *aId;          /* toks' ids, contiguous for snt_forward */
   int nIdAlloc;
-  char *zOut;            /* JSON results are built here, then copied by SQLite */
-  size_t nOut, nOutAlloc;
 } SntConn;
 
 /* A new SntConn with the one entry 'default' (the folder in $SENTIMENT_MODEL,
@@ -95,16 +93,5 @@ const snt_config *sntEntryConfig(SntEntry *e);
 /* Tokenize text[0..n) for e's model into p->toks (truncated to the model's
 ** max length) and p->aId. Returns an SNT_* code, err filled. */
 int sntConnTokenize(SntConn *p, SntEntry *e, const char *text, size_t n, snt_error *err);
-
-/* The output buffer p->zOut[0..nOut): reset, then append. Each append
-** returns SQLITE_OK or SQLITE_NOMEM. Numbers are printed with
-** sqlite3_snprintf("%.9g") (enough digits to round-trip a float, and no
-** locale: a host that set LC_NUMERIC to "de_DE" still gets valid JSON);
-** a non-finite number is printed as null. */
-void sntOutReset(SntConn *p);
-int sntOutRaw(SntConn *p, const char *z, size_t n);
-int sntOutNumber(SntConn *p, double x);
-/* s as a JSON string, quotes included. */
-int sntOutJsonString(SntConn *p, const char *s);
 
 #endif

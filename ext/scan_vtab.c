@@ -49,7 +49,6 @@
 ** read-only (sqlite3_stmt_readonly): a view or trigger in a database someone
 ** else wrote cannot use sentiment_scan to run SQL of its choosing.
 */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +57,7 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "result.h"
 #include "scan_batch.h"
 SQLITE_EXTENSION_INIT3
 
@@ -407,17 +407,6 @@ static int scanEof(sqlite3_vtab_cursor *cur) {
   return pCur->iRow >= pCur->batch.nRow;
 }
 
-/* What the scalar functions compute from the logits (sentiment.c): the
-** label is the first of equal maxima; the score is the positive label's
-** softmax probability, in double. */
-static double scanProb(const float *aLogit, int n, int i) {
-  double mx = aLogit[0], sum = 0;
-  for (int j = 1; j < n; j++)
-    if (aLogit[j] > mx) mx = aLogit[j];
-  for (int j = 0; j < n; j++) sum += exp((double)aLogit[j] - mx);
-  return exp((double)aLogit[i] - mx) / sum;
-}
-
 static int scanColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   ScanCursor *pCur = (ScanCursor *)cur;
   const ScanRow *r = &pCur->batch.aRow[pCur->iRow];
@@ -428,17 +417,15 @@ static int scanColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   }
   if (r->isNull) return SQLITE_OK; /* NULL text: NULL everything else */
   switch (i) {
-    case SCAN_LABEL: {
-      int iBest = 0;
-      for (int c = 1; c < pCur->nClass; c++)
-        if (aLogit[c] > aLogit[iBest]) iBest = c;
-      sqlite3_result_text(ctx, snt_model_config(pCur->pModel)->labels[iBest], -1,
-                          SQLITE_TRANSIENT);
+    /* The values sentiment(), sentiment_score() and sentiment_logits() give
+    ** (result.h). */
+    case SCAN_LABEL:
+      sqlite3_result_text(ctx, snt_model_config(pCur->pModel)->labels[sntArgmax(aLogit, pCur->nClass)],
+                          -1, SQLITE_TRANSIENT);
       break;
-    }
     case SCAN_SCORE:
       if (pCur->iPositive >= 0)
-        sqlite3_result_double(ctx, scanProb(aLogit, pCur->nClass, pCur->iPositive));
+        sqlite3_result_double(ctx, sntProb(aLogit, pCur->nClass, pCur->iPositive));
       break; /* no positive label: NULL, as sentiment_score() */
     case SCAN_NTOK:
       sqlite3_result_int(ctx, r->nTok);
@@ -446,19 +433,10 @@ static int scanColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
     case SCAN_TRUNC:
       sqlite3_result_int(ctx, r->truncated);
       break;
-    case SCAN_LOGITS: { /* the text sentiment_logits() returns */
-      SntConn *p = ((ScanVtab *)cur->pVtab)->pConn->pSnt;
-      int rc;
-      sntOutReset(p);
-      rc = sntOutRaw(p, "[", 1);
-      for (int c = 0; rc == SQLITE_OK && c < pCur->nClass; c++) {
-        if (c) rc = sntOutRaw(p, ",", 1);
-        if (rc == SQLITE_OK) rc = sntOutNumber(p, aLogit[c]);
-      }
-      if (rc == SQLITE_OK) rc = sntOutRaw(p, "]", 1);
-      if (rc != SQLITE_OK) return rc;
-      sqlite3_result_text(ctx, p->zOut, (int)p->nOut, SQLITE_TRANSIENT);
-      break;
+    case SCAN_LOGITS: {
+      sqlite3_str *s = sqlite3_str_new(pCur->db);
+      sntStrLogits(s, aLogit, pCur->nClass);
+      return sntResultStr(ctx, s, 0);
     }
     default: /* query, model: the arguments */
       break;

@@ -21,6 +21,7 @@
 **
 ** Files: this one (init, the registration table, the scalar functions),
 ** registry.c (the names a connection knows + its scratch buffers),
+** result.c (logits to SQL values: label, score, JSON),
 ** model_cache.c (models loaded once per process, shared by every connection
 ** and thread), models_vtab.c, tokens_vtab.c, scan_vtab.c (sentiment_scan's
 ** SQL surface), scan_batch.c (its engine: rows in, logits out),
@@ -40,7 +41,6 @@
 **     a path that is then read, and a schema someone else wrote (a trigger or
 **     a view in a database file you open) must not be able to do that.
 */
-#include <math.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -49,6 +49,7 @@ SQLITE_EXTENSION_INIT1
 
 #include "blas_threads.h"
 #include "registry.h"
+#include "result.h"
 
 /* The library version: the file VERSION, passed by the Makefile (semver;
 ** CHANGELOG.md says what each one changed). */
@@ -73,15 +74,6 @@ static void resultError(sqlite3_context *ctx, int rc, char *zErr) {
     sqlite3_result_error(ctx, zErr, -1);
   }
   sqlite3_free(zErr);
-}
-
-/* softmax(aLogit) into aProb, in double. */
-static void softmax(const float *aLogit, int n, double *aProb) {
-  double mx = aLogit[0], sum = 0;
-  for (int i = 1; i < n; i++)
-    if (aLogit[i] > mx) mx = aLogit[i];
-  for (int i = 0; i < n; i++) sum += aProb[i] = exp((double)aLogit[i] - mx);
-  for (int i = 0; i < n; i++) aProb[i] /= sum;
 }
 
 /* Keep text as the one whose logits e->aLogit holds: the next call with the
@@ -145,49 +137,24 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
   }
 
   const snt_config *cfg = snt_model_config(m);
-  int nLabel = cfg->n_labels;
-  const float *aLogit = e->aLogit;
-  double aProbSmall[16], *aProb = aProbSmall;
-  if (nLabel > 16 && !(aProb = sqlite3_malloc64((sqlite3_uint64)nLabel * sizeof *aProb)))
-    goto nomem;
-  softmax(aLogit, nLabel, aProb);
-
-  rc = SQLITE_OK;
   switch (eOut) {
-    case OUT_LABEL: {
-      int iBest = 0; /* the first of equal maxima, as argmax */
-      for (int i = 1; i < nLabel; i++)
-        if (aLogit[i] > aLogit[iBest]) iBest = i;
-      sqlite3_result_text(ctx, cfg->labels[iBest], -1, SQLITE_TRANSIENT);
-      break;
-    }
+    case OUT_LABEL:
+      sqlite3_result_text(ctx, cfg->labels[sntArgmax(e->aLogit, cfg->n_labels)], -1,
+                          SQLITE_TRANSIENT);
+      return;
     case OUT_SCORE: {
       int iPos = cachePositiveLabel(e->pModel);
-      if (iPos >= 0) sqlite3_result_double(ctx, aProb[iPos]);
-      break; /* no positive class: NULL */
+      if (iPos >= 0) sqlite3_result_double(ctx, sntProb(e->aLogit, cfg->n_labels, iPos));
+      return; /* no positive class: NULL */
     }
-    case OUT_SCORES:
-    case OUT_LOGITS:
-      sntOutReset(p);
-      rc = sntOutRaw(p, eOut == OUT_SCORES ? "{" : "[", 1);
-      for (int i = 0; rc == SQLITE_OK && i < nLabel; i++) {
-        if (i) rc = sntOutRaw(p, ",", 1);
-        if (rc == SQLITE_OK && eOut == OUT_SCORES) {
-          rc = sntOutJsonString(p, cfg->labels[i]);
-          if (rc == SQLITE_OK) rc = sntOutRaw(p, ":", 1);
-        }
-        if (rc == SQLITE_OK) rc = sntOutNumber(p, eOut == OUT_SCORES ? aProb[i] : aLogit[i]);
-      }
-      if (rc == SQLITE_OK) rc = sntOutRaw(p, eOut == OUT_SCORES ? "}" : "]", 1);
-      if (rc == SQLITE_OK) {
-        sqlite3_result_text(ctx, p->zOut, (int)p->nOut, SQLITE_TRANSIENT);
-        sqlite3_result_subtype(ctx, 'J'); /* JSON, for json_*() callers */
-      }
-      break;
+    default: {
+      sqlite3_str *s = sqlite3_str_new(sqlite3_context_db_handle(ctx));
+      if (eOut == OUT_SCORES) sntStrScores(s, cfg, e->aLogit);
+      else sntStrLogits(s, e->aLogit, cfg->n_labels);
+      sntResultStr(ctx, s, 1); /* or its error */
+      return;
+    }
   }
-  if (aProb != aProbSmall) sqlite3_free(aProb);
-  if (rc != SQLITE_OK) goto nomem;
-  return;
 nomem:
   sqlite3_result_error_nomem(ctx);
 }

@@ -17,6 +17,7 @@
 set -u
 cd "$(dirname "$0")/.."
 SQLITE3=${SQLITE3:-sqlite3}
+PYTHON=${PYTHON:-/usr/bin/python3}
 SHARED=${SENTIMENT_SHARED:-../shared}
 passed=0 failed=0 skipped=0
 pass() { passed=$((passed + 1)); }
@@ -47,6 +48,10 @@ if [ -d "$SHARED/golden/models" ]; then
   cp "$m/config.json" "$m/vocab.txt" "$TMP/bad-weights/"; printf 'not a safetensors file' > "$TMP/bad-weights/model.safetensors"
   cp "$m/config.json" "$m/model.safetensors" "$TMP/bad-vocab/"; : > "$TMP/bad-vocab/vocab.txt"
   ln -s "$m" "$TMP/link-to-tiny-bert"
+  # Labels that JSON must escape: a quote, a backslash, a control character.
+  mkdir -p "$TMP/odd-labels"; cp "$m/vocab.txt" "$m/model.safetensors" "$TMP/odd-labels/"
+  "$PYTHON" -c 'import json, sys; c = json.load(open(sys.argv[1])); c["id2label"] = {"0": "ne\"g\\x", "1": "po\ts"}; c.pop("label2id", None); json.dump(c, open(sys.argv[2], "w"))' \
+    "$m/config.json" "$TMP/odd-labels/config.json"
 else
   echo "SKIP test_sql: no shared folder at $SHARED: the golden-model scripts are skipped"
 fi

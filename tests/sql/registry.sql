@@ -40,3 +40,9 @@ SELECT name FROM sentiment_models ORDER BY rowid;
 SELECT sentiment('text', 'b2');
 SELECT count(*) AS tokens_after_delete FROM sentiment_tokens('a fine film', 'b') t
 WHERE (SELECT count(*) FROM sentiment_models WHERE name = 'b') = 1;
+-- Labels that JSON must escape come out as valid JSON, in the listing and the scores.
+INSERT INTO sentiment_models(name, path) VALUES ('odd', '$TMP/odd-labels');
+SELECT labels, json_valid(labels) FROM sentiment_models WHERE name = 'odd';
+SELECT json_valid(s) AS valid, (SELECT json_group_array(key) FROM json_each(s)) AS labels,
+       (SELECT round(sum(value), 6) FROM json_each(s)) AS total
+FROM (SELECT sentiment_scores('a fine film', 'odd') AS s);

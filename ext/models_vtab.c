@@ -175,6 +175,14 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
   return SQLITE_OK;
 }
 
+/* pVtab's error becomes "sentiment_models: <zMsg>" (a message left by an
+** earlier statement is freed first). Returns SQLITE_ERROR. */
+static int modelsError(sqlite3_vtab *pVtab, const char *zMsg) {
+  sqlite3_free(pVtab->zErrMsg);
+  pVtab->zErrMsg = sqlite3_mprintf("sentiment_models: %s", zMsg);
+  return SQLITE_ERROR;
+}
+
 static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                         sqlite3_int64 *pRowid) {
   ModelsVtab *pTab = (ModelsVtab *)pVtab;
@@ -186,34 +194,28 @@ static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return SQLITE_OK;
   }
   if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
-    pVtab->zErrMsg = sqlite3_mprintf(
-        "sentiment_models: UPDATE is not supported (DELETE the name, then INSERT it)");
-    return SQLITE_ERROR;
+    return modelsError(pVtab, "UPDATE is not supported (DELETE the name, then INSERT it)");
   }
   /* INSERT: argv[1] is the rowid (ignored: rowids are assigned), then the
   ** columns in declaration order. */
   for (int i = COL_MODEL_TYPE; i < argc - 2; i++) {
     if (sqlite3_value_type(argv[2 + i]) != SQLITE_NULL) {
-      pVtab->zErrMsg = sqlite3_mprintf(
-          "sentiment_models: only name and path can be set; the other columns come from "
-          "the model's config.json");
-      return SQLITE_ERROR;
+      return modelsError(pVtab, "only name and path can be set; the other columns come from "
+                                "the model's config.json");
     }
   }
   const char *zName = (const char *)sqlite3_value_text(argv[2 + COL_NAME]);
   const char *zPath = (const char *)sqlite3_value_text(argv[2 + COL_PATH]);
   if (!zName || !zName[0] || !zPath || !zPath[0]) {
-    pVtab->zErrMsg = sqlite3_mprintf(
-        "sentiment_models: name and path must be non-empty text: INSERT INTO "
-        "sentiment_models(name, path) VALUES ('imdb', '/path/to/model')");
-    return SQLITE_ERROR;
+    return modelsError(pVtab, "name and path must be non-empty text: INSERT INTO "
+                              "sentiment_models(name, path) VALUES ('imdb', '/path/to/model')");
   }
   rc = sntConnAdd(p, zName, zPath, sqlite3_vtab_on_conflict(pTab->db) == SQLITE_REPLACE,
                   &zErr);
   if (rc == SQLITE_OK) {
     *pRowid = sntConnFind(p, zName)->iRowid;
   } else if (zErr) {
-    pVtab->zErrMsg = sqlite3_mprintf("sentiment_models: %s", zErr);
+    modelsError(pVtab, zErr);
   }
   sqlite3_free(zErr);
   return rc;

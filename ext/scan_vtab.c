@@ -102,21 +102,14 @@ static int scanThreads(const ScanConn *c) {
   return c->nThread ? c->nThread : scanDefaultThreads();
 }
 
-/* sentiment_threads() / sentiment_threads(n) */
+/* sentiment_threads() / sentiment_threads(n): registered for 0 and 1
+** arguments, so SQLite itself refuses any other count. */
 static void scanThreadsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ScanConn *c = sqlite3_user_data(ctx);
-  if (argc > 1) {
-    sqlite3_result_error(ctx, "sentiment_threads: takes 0 or 1 argument", -1);
-    return;
-  }
   if (argc == 1) {
-    if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
-      sqlite3_result_error(ctx, "sentiment_threads: n must be an integer from 0 to 64", -1);
-      return;
-    }
     sqlite3_int64 n = sqlite3_value_int64(argv[0]);
-    if (n < 0 || n > SCAN_MAX_THREADS) {
-      sqlite3_result_error(ctx, "sentiment_threads: n must be an integer from 0 to 64", -1);
+    if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER || n < 0 || n > SCAN_MAX_THREADS) {
+      sqlite3_result_error(ctx, "sentiment_threads(): n must be an integer from 0 to 64", -1);
       return;
     }
     c->nThread = (int)n;
@@ -484,29 +477,45 @@ static int scanBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
 }
 
 static sqlite3_module scanModule = {
-    0,              /* iVersion */
-    0,              /* xCreate: eponymous only */
-    scanConnect, scanBestIndex, scanDisconnect,
-    0,              /* xDestroy */
-    scanOpen, scanClose, scanFilter, scanNext, scanEof, scanColumn, scanRowid,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only: no CREATE VIRTUAL TABLE */
+    .xConnect = scanConnect,
+    .xBestIndex = scanBestIndex,
+    .xDisconnect = scanDisconnect,
+    .xDestroy = NULL,
+    .xOpen = scanOpen,
+    .xClose = scanClose,
+    .xFilter = scanFilter,
+    .xNext = scanNext,
+    .xEof = scanEof,
+    .xColumn = scanColumn,
+    .xRowid = scanRowid,
+    /* read-only: no xUpdate, no transactions */
+};
 
 /* Registers sentiment_scan and sentiment_threads() on db for the connection
 ** state p (ext/sentiment.c calls this from sqlite3_sentiment_init). Each
 ** registration holds a reference to p through the ScanConn. */
 int sntRegisterScanVtab(sqlite3 *db, SntConn *p) {
   ScanConn *c = sqlite3_malloc(sizeof *c);
+  int rc = SQLITE_OK;
   if (!c) return SQLITE_NOMEM;
   sntConnRef(p);
   c->pSnt = p;
   c->nThread = 0;
-  c->nRef = 2; /* the function's and the module's; each destructor drops one */
-  /* SQLite calls the destructor even when a registration fails. */
-  int rc = sqlite3_create_function_v2(db, "sentiment_threads", -1,
+  c->nRef = 3; /* sentiment_threads/0, /1 and the module; each destructor drops one */
+  /* SQLite calls the destructor even when a registration fails; a reference
+  ** never handed out is dropped here. */
+  for (int nArg = 0; nArg <= 1; nArg++) {
+    if (rc == SQLITE_OK)
+      rc = sqlite3_create_function_v2(db, "sentiment_threads", nArg,
                                       SQLITE_UTF8 | SQLITE_DIRECTONLY, c, scanThreadsFunc,
                                       NULL, NULL, scanConnUnref);
+    else
+      scanConnUnref(c);
+  }
   if (rc != SQLITE_OK) {
-    scanConnUnref(c); /* the module's reference, never handed out */
+    scanConnUnref(c);
     return rc;
   }
   return sqlite3_create_module_v2(db, "sentiment_scan", &scanModule, c, scanConnUnref);

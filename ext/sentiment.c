@@ -206,6 +206,17 @@ static const struct {
     {"sentiment_version", 0, SCALAR_FLAGS, versionFunc},
 };
 
+/* The virtual tables, each registered by its own file (which takes its
+** references to the SntConn). */
+static const struct {
+  const char *zName;
+  int (*xRegister)(sqlite3 *, SntConn *);
+} aModule[] = {
+    {"sentiment_models", sntRegisterModelsVtab},
+    {"sentiment_tokens", sntRegisterTokensVtab},
+    {"sentiment_scan", sntRegisterScanVtab}, /* and sentiment_threads() */
+};
+
 /* SQLITE_EXTENSION_INIT2 is a plain store into the global sqlite3_api on
 ** every sqlite3_open. Connections opened on several threads while others
 ** call SQLite through that pointer race on it (the same value, but a data
@@ -235,22 +246,10 @@ __attribute__((visibility("default"))) int sqlite3_sentiment_init(
       *pzErrMsg = sqlite3_mprintf("sentiment: cannot register %s(): %s", aFunc[i].zName,
                                   sqlite3_errmsg(db));
   }
-  if (rc == SQLITE_OK) {
-    rc = sntRegisterModelsVtab(db, p);
+  for (size_t i = 0; rc == SQLITE_OK && i < sizeof aModule / sizeof aModule[0]; i++) {
+    rc = aModule[i].xRegister(db, p);
     if (rc != SQLITE_OK && pzErrMsg)
-      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_models: %s",
-                                  sqlite3_errmsg(db));
-  }
-  if (rc == SQLITE_OK) {
-    rc = sntRegisterTokensVtab(db, p);
-    if (rc != SQLITE_OK && pzErrMsg)
-      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_tokens: %s",
-                                  sqlite3_errmsg(db));
-  }
-  if (rc == SQLITE_OK) {
-    rc = sntRegisterScanVtab(db, p);
-    if (rc != SQLITE_OK && pzErrMsg)
-      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register sentiment_scan: %s",
+      *pzErrMsg = sqlite3_mprintf("sentiment: cannot register %s: %s", aModule[i].zName,
                                   sqlite3_errmsg(db));
   }
   sntConnUnref(p);

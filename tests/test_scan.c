@@ -331,10 +331,10 @@ int main(void) {
   CHECK(intOf(db, "SELECT sentiment_threads(0)") == (nCpu < 1 ? 1 : nCpu > 8 ? 8 : nCpu),
         "sentiment_threads(0) with a bad $SENTIMENT_THREADS: the CPUs");
   unsetenv("SENTIMENT_THREADS");
-  expectError(db, "SELECT sentiment_threads(-1)", "sentiment_threads: n must be an integer from 0 to 64");
-  expectError(db, "SELECT sentiment_threads(65)", "sentiment_threads: n must be an integer from 0 to 64");
-  expectError(db, "SELECT sentiment_threads('2')", "sentiment_threads: n must be an integer from 0 to 64");
-  expectError(db, "SELECT sentiment_threads(1, 2)", "sentiment_threads: takes 0 or 1 argument");
+  expectError(db, "SELECT sentiment_threads(-1)", "sentiment_threads(): n must be an integer from 0 to 64");
+  expectError(db, "SELECT sentiment_threads(65)", "sentiment_threads(): n must be an integer from 0 to 64");
+  expectError(db, "SELECT sentiment_threads('2')", "sentiment_threads(): n must be an integer from 0 to 64");
+  expectError(db, "SELECT sentiment_threads(1, 2)", "wrong number of arguments to function sentiment_threads()");
 
   /* 4. interrupts. While the query is read: its step fails. While a batch
   ** runs (the interrupt comes on the batch's last row, 256 short texts,

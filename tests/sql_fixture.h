@@ -1,6 +1,6 @@
 /*
 ** sql_fixture.h — small SQLite helpers the in-process extension tests share
-** (test_threads.c, test_concurrency.c): run SQL, register a model folder, read
+** (test_threads.c, test_concurrency.c, test_scan.c): run SQL, register a model folder, read
 ** one integer. Each prints what failed on stderr.
 */
 #ifndef SNT_SQL_FIXTURE_H

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sql_fixture.h"
 #include "json.h"
 #include "snt.h"
 #include "util.h"
@@ -47,25 +48,6 @@ static void interruptAt(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (sqlite3_value_int64(argv[0]) == sqlite3_value_int64(argv[1]))
     sqlite3_interrupt(sqlite3_context_db_handle(ctx));
   sqlite3_result_value(ctx, argv[0]);
-}
-
-static int exec(sqlite3 *db, const char *sql) {
-  char *zErr = NULL;
-  int rc = sqlite3_exec(db, sql, NULL, NULL, &zErr);
-  if (rc != SQLITE_OK) fprintf(stderr, "exec: %s: %s\n", sql, zErr ? zErr : "?");
-  sqlite3_free(zErr);
-  return rc;
-}
-
-static long long intOf(sqlite3 *db, const char *sql) {
-  sqlite3_stmt *st = NULL;
-  long long v = -999;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  else
-    fprintf(stderr, "intOf: %s: %s\n", sql, sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  return v;
 }
 
 /* Steps sql to the end; the result code, rows seen, and the error text. */
@@ -273,9 +255,7 @@ int main(void) {
     return check_report("scan");
   }
   sqlite3_create_function(db, "interrupt_at", 2, SQLITE_UTF8, NULL, interruptAt, NULL, NULL);
-  char *zIns = sqlite3_mprintf("INSERT INTO sentiment_models(name, path) VALUES ('tiny', %Q)", zModel);
-  CHECK(exec(db, zIns) == SQLITE_OK, "registering the tiny model");
-  sqlite3_free(zIns);
+  CHECK(registerModel(db, "tiny", zModel) == SQLITE_OK, "registering the tiny model");
   /* The tokenizer may still be the placeholder (issue 2): say so, loudly. */
   char zTok[512];
   if (run(db, "SELECT sentiment('probe', 'tiny')", NULL, zTok, sizeof zTok) != SQLITE_OK &&
@@ -294,18 +274,18 @@ int main(void) {
        " (1005, (WITH RECURSIVE w(i, s) AS (SELECT 1, 'fine' UNION ALL"
        "   SELECT i + 1, s || ' dull' FROM w WHERE i < 6000) SELECT s FROM w WHERE i = 6000));"
        "INSERT INTO r(id, text) SELECT id + 2000, text FROM r;");
-  int nRows = (int)intOf(db, "SELECT count(*) FROM r");
+  int nRows = (int)queryInt(db, "SELECT count(*) FROM r");
 
   /* 1. everything, 2 threads */
-  CHECK(intOf(db, "SELECT sentiment_threads(2)") == 2, "sentiment_threads(2)");
+  CHECK(queryInt(db, "SELECT sentiment_threads(2)") == 2, "sentiment_threads(2)");
   compareWithScalar(db, "SELECT id, text FROM r ORDER BY id", nRows, "all rows, 2 threads");
-  CHECK(intOf(db, "SELECT n_tokens FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1005', 'tiny')") == 512 &&
-            intOf(db, "SELECT truncated FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1005', 'tiny')") == 1,
+  CHECK(queryInt(db, "SELECT n_tokens FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1005', 'tiny')") == 512 &&
+            queryInt(db, "SELECT truncated FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1005', 'tiny')") == 1,
         "6,000 words: 512 tokens, truncated");
-  CHECK(intOf(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1001', 'tiny')"
+  CHECK(queryInt(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1001', 'tiny')"
                   " WHERE label IS NULL AND score IS NULL AND n_tokens IS NULL AND logits IS NULL") == 1,
         "NULL text: NULL label, score, n_tokens, logits");
-  CHECK(intOf(db, "SELECT n_tokens FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1002', 'tiny')") == 2,
+  CHECK(queryInt(db, "SELECT n_tokens FROM sentiment_scan('SELECT id, text FROM r WHERE id = 1002', 'tiny')") == 2,
         "'': [CLS] [SEP]");
 
   /* 2. the batch size and one past it; an empty query */
@@ -323,12 +303,12 @@ int main(void) {
   char *z3 = allLogits(db, zQ);
   CHECK(z1 && z2 && z3 && !strcmp(z1, z2) && !strcmp(z1, z3), "1, 2, 3 threads: identical logits");
   free(z1), free(z2), free(z3);
-  CHECK(intOf(db, "SELECT sentiment_threads()") == 3, "sentiment_threads() reads the setting");
+  CHECK(queryInt(db, "SELECT sentiment_threads()") == 3, "sentiment_threads() reads the setting");
   setenv("SENTIMENT_THREADS", "5", 1);
-  CHECK(intOf(db, "SELECT sentiment_threads(0)") == 5, "sentiment_threads(0): $SENTIMENT_THREADS");
+  CHECK(queryInt(db, "SELECT sentiment_threads(0)") == 5, "sentiment_threads(0): $SENTIMENT_THREADS");
   setenv("SENTIMENT_THREADS", "banana", 1);
   long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
-  CHECK(intOf(db, "SELECT sentiment_threads(0)") == (nCpu < 1 ? 1 : nCpu > 8 ? 8 : nCpu),
+  CHECK(queryInt(db, "SELECT sentiment_threads(0)") == (nCpu < 1 ? 1 : nCpu > 8 ? 8 : nCpu),
         "sentiment_threads(0) with a bad $SENTIMENT_THREADS: the CPUs");
   unsetenv("SENTIMENT_THREADS");
   expectError(db, "SELECT sentiment_threads(-1)", "sentiment_threads(): n must be an integer from 0 to 64");
@@ -356,7 +336,7 @@ int main(void) {
            &nOut, zErr, sizeof zErr);
   CHECK(rc == SQLITE_INTERRUPT && nOut == 0, "interrupt during a batch, 2 threads: rc %d (%s), %d rows", rc,
         zErr, nOut);
-  CHECK(intOf(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM short', 'tiny')") == 600,
+  CHECK(queryInt(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM short', 'tiny')") == 600,
         "a scan after an interrupt runs normally");
 
   /* 5. progress on stderr */
@@ -367,7 +347,7 @@ int main(void) {
     int saved = dup(2);
     dup2(fd, 2);
     setenv("SENTIMENT_PROGRESS", "1", 1);
-    long long n = intOf(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM short', 'tiny')");
+    long long n = queryInt(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM short', 'tiny')");
     unsetenv("SENTIMENT_PROGRESS");
     fflush(stderr);
     dup2(saved, 2);
@@ -397,7 +377,7 @@ int main(void) {
               "sentiment_scan(): no model named 'nope'");
   exec(db, "CREATE VIEW v AS SELECT * FROM sentiment_scan('SELECT id, text FROM r', 'tiny')");
   expectError(db, "SELECT * FROM v", "unsafe use of virtual table \"sentiment_scan\"");
-  CHECK(intOf(db, "SELECT count(*) FROM r") == nRows, "the table is untouched");
+  CHECK(queryInt(db, "SELECT count(*) FROM r") == nRows, "the table is untouched");
 
   /* 7. two host threads at once; the host's OpenBLAS setting survives */
   openblas_set_num_threads(2);

@@ -17,7 +17,3 @@ $(BENCH_MODEL_DIR)/model.safetensors: bench/model/make_random.py
 
 bench-model: build/bench-model/bench_model $(BENCH_MODEL_DIR)/model.safetensors
 	build/bench-model/bench_model $(BENCH_MODEL_DIR) $(BENCH_MODEL_REPS)
-
-# The model tests share a fixture header the generic test rule does not know.
-build/tests/test_model build/tests/test_hostile_model \
-build/asan/tests/test_model build/asan/tests/test_hostile_model: tests/model_fixture.h

@@ -1,4 +1,4 @@
-# mk/reliability.mk — hostile inputs and faults (issue 7).
+# mk/reliability.mk — hostile inputs and faults.
 #
 #   make fuzz-model [FUZZ_SECONDS=600]
 #                                      libFuzzer (clang, ASan+UBSan) on the model

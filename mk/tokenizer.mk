@@ -1,4 +1,4 @@
-# mk/tokenizer.mk — the tokenizer's developer targets (issue 2).
+# mk/tokenizer.mk — the tokenizer's developer targets.
 #
 #   make bench-tokenizer [REPS=3 HF_REPS=1]    core/wordpiece.c vs HuggingFace tokenizers
 #                                      on 75k IMDb reviews (bench/tokenizer/run.sh)

@@ -23,6 +23,10 @@ DB = os.path.join(ROOT, "build", "imdb-train.db")
 
 def main():
     if not os.path.exists(XZ):
+        if os.environ.get("SENTIMENT_REQUIRE_SHARED") == "1":
+            print("FAIL test_default_model: %s absent, and SENTIMENT_REQUIRE_SHARED=1" % XZ)
+            print("test_default_model: 0 passed, 1 failed")
+            return 1
         print("SKIP test_default_model: %s absent: the default model is NOT checked against PyTorch" % XZ)
         print("test_default_model: 0 passed, 0 failed, 1 skipped")
         return 0

@@ -17,6 +17,9 @@ const check = (cond, what) => {
   else { failed++; console.log(`FAIL test_node: ${what}`); }
 };
 const skip = (why) => { skipped++; console.log(`SKIP test_node: ${why}`); };
+// A skip for want of ../shared: a failure when SENTIMENT_REQUIRE_SHARED=1 (CI).
+const skipShared = (why) =>
+  process.env.SENTIMENT_REQUIRE_SHARED === '1' ? check(false, `${why} (SENTIMENT_REQUIRE_SHARED=1)`) : skip(why);
 const report = () => {
   console.log(`test_node: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
   process.exit(failed ? 1 : 0);
@@ -45,7 +48,7 @@ try {
 
 const models = join(shared, 'golden', 'models');
 if (!existsSync(models)) {
-  skip(`no shared folder at ${shared}: golden checks skipped`);
+  skipShared(`no shared folder at ${shared}: golden checks skipped`);
   report();
 }
 for (const name of ['tiny-distilbert', 'tiny-bert']) {

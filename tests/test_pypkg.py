@@ -129,7 +129,7 @@ def main():
         bad, total = golden(db)
         check(total > 0 and bad == 0, "golden: %d of %d texts differ" % (bad, total))
     else:
-        skip("no shared folder at %s: golden texts not scored" % SHARED)
+        T.skip_shared("no shared folder at %s: golden texts not scored" % SHARED)
     ctrl_c()
 
 

@@ -43,7 +43,7 @@ def main():
 
     models = os.path.join(SHARED, "golden", "models")
     if not os.path.isdir(models):
-        skip("no shared folder at %s: golden checks skipped" % SHARED)
+        T.skip_shared("no shared folder at %s: golden checks skipped" % SHARED)
         return
     for name in ("tiny-distilbert", "tiny-bert"):
         folder = os.path.join(models, name)

@@ -23,6 +23,8 @@ passed=0 failed=0 skipped=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL test_sql: $*"; }
 skip() { skipped=$((skipped + 1)); echo "SKIP test_sql: $*"; }
+# A skip for want of the shared folder: a failure when SENTIMENT_REQUIRE_SHARED=1 (CI).
+skip_shared() { if [ "${SENTIMENT_REQUIRE_SHARED:-}" = 1 ]; then fail "$* (SENTIMENT_REQUIRE_SHARED=1)"; else skip "$@"; fi; }
 
 if [ ! -f sentiment.so ]; then
   echo "FAIL test_sql: no sentiment.so (run make)"; echo "test_sql: 0 passed, 1 failed"; exit 1
@@ -53,7 +55,7 @@ if [ -d "$SHARED/golden/models" ]; then
   "$PYTHON" -c 'import json, sys; c = json.load(open(sys.argv[1])); c["id2label"] = {"0": "ne\"g\\x", "1": "po\ts"}; c.pop("label2id", None); json.dump(c, open(sys.argv[2], "w"))' \
     "$m/config.json" "$TMP/odd-labels/config.json"
 else
-  echo "SKIP test_sql: no shared folder at $SHARED: the golden-model scripts are skipped"
+  skip_shared "no shared folder at $SHARED: the golden-model scripts are skipped"
 fi
 # Does this build embed a default model? (Its config shows in the registry.)
 has_default=$("$SQLITE3" -batch :memory: ".load ./sentiment" \
@@ -64,7 +66,7 @@ for sql in tests/sql/*.sql; do
   exp=tests/sql/$name.expected
   needs=$(sed -n '1s/^-- needs: *//p' "$sql")
   case " $needs " in *" shared "*)
-    [ $have_shared = 1 ] || { skip "$name: needs $SHARED (absent)"; continue; } ;;
+    [ $have_shared = 1 ] || { skip_shared "$name: needs $SHARED (absent)"; continue; } ;;
   esac
   case " $needs " in *" default "*)
     [ "$has_default" = 1 ] || { skip "$name: this build embeds no default model (models/default/)"; continue; } ;;

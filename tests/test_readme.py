@@ -103,6 +103,10 @@ def main():
             print("test_readme: README.md rewritten from a real run: read `git diff README.md`")
         else:
             print("test_readme: README.md already matches")
+    elif T.failed:
+        print("FAIL test_readme: README.md's transcripts differ from a real run; if that is "
+              "expected (a new default model, say), run `make readme-update` and read "
+              "`git diff README.md`")
     T.finish()
 
 

@@ -112,10 +112,24 @@ static int parse_labels(const snt_json *root, snt_config *cfg, snt_error *err) {
       return snt_error_set(err, SNT_ERR_FORMAT, "config.json: id2label has id %d twice", id);
     if (e->type != SNT_JSON_STRING)
       return snt_error_set(err, SNT_ERR_FORMAT, "config.json: id2label[%d] is not a string", id);
+    /* sentiment() returns a label and sentiment_scores() keys a JSON object
+    ** by them: an empty, cut (NUL) or repeated label would be lost there. */
+    if (e->len == 0)
+      return snt_error_set(err, SNT_ERR_FORMAT, "config.json: id2label[%d] is an empty label", id);
+    if (memchr(e->str, 0, e->len))
+      return snt_error_set(err, SNT_ERR_FORMAT,
+                           "config.json: id2label[%d] '%.64s' contains a NUL character", id, e->str);
     if (!(cfg->labels[id] = snt_strndup(e->str, e->len)))
       return snt_error_set(err, SNT_ERR_NOMEM, "out of memory for labels");
   }
-  return SNT_OK; /* n distinct ids in 0..n-1: every slot is filled */
+  /* n distinct ids in 0..n-1: every slot is filled. */
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++)
+      if (strcmp(cfg->labels[i], cfg->labels[j]) == 0)
+        return snt_error_set(err, SNT_ERR_FORMAT,
+                             "config.json: label '%.64s' is both id2label[%d] and id2label[%d]: "
+                             "labels must be distinct", cfg->labels[i], i, j);
+  return SNT_OK;
 }
 
 static int parse_distilbert(const snt_json *root, snt_config *cfg, snt_error *err) {

@@ -354,6 +354,15 @@ static void test_configs(void) {
   config_case("id2label id twice",
               "{\"model_type\": \"distilbert\", \"id2label\": {\"0\": \"a\", \"0\": \"b\"}}",
               SNT_ERR_FORMAT, "id2label has id 0 twice", NULL);
+  config_case("id2label: one label twice",
+              "{\"model_type\": \"distilbert\", \"id2label\": {\"0\": \"pos\", \"1\": \"neg\", \"2\": \"pos\"}}",
+              SNT_ERR_FORMAT, "label 'pos' is both id2label[0] and id2label[2]", NULL);
+  config_case("id2label: an empty label",
+              "{\"model_type\": \"distilbert\", \"id2label\": {\"0\": \"neg\", \"1\": \"\"}}",
+              SNT_ERR_FORMAT, "id2label[1] is an empty label", NULL);
+  config_case("id2label: a label with a NUL",
+              "{\"model_type\": \"distilbert\", \"id2label\": {\"0\": \"neg\", \"1\": \"po\\u0000s\"}}",
+              SNT_ERR_FORMAT, "id2label[1] 'po' contains a NUL character", NULL);
   config_case("id2label key 01",
               "{\"model_type\": \"distilbert\", \"id2label\": {\"01\": \"a\", \"0\": \"b\"}}",
               SNT_ERR_FORMAT, "id2label key '01'", NULL);

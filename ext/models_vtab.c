@@ -16,6 +16,8 @@
 ** (tokens, [CLS] and [SEP] included), loaded (1 when the model is in memory
 ** in this process) and loads (how many times this process has loaded it).
 ** Only name and path can be written; UPDATE is refused (DELETE, then INSERT).
+** A name already there is an error, replaced by INSERT OR REPLACE, kept as it
+** is by INSERT OR IGNORE.
 ** Changes take effect at once and are not undone by ROLLBACK.
 **
 ** SQLITE_VTAB_DIRECTONLY: an INSERT names a path that the extension then
@@ -210,8 +212,13 @@ static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return modelsError(pVtab, "name and path must be non-empty text: INSERT INTO "
                               "sentiment_models(name, path) VALUES ('imdb', '/path/to/model')");
   }
-  rc = sntConnAdd(p, zName, zPath, sqlite3_vtab_on_conflict(pTab->db) == SQLITE_REPLACE,
-                  &zErr);
+  int eConflict = sqlite3_vtab_on_conflict(pTab->db);
+  SntEntry *pOld = sntConnFind(p, zName);
+  if (pOld && eConflict == SQLITE_IGNORE) { /* INSERT OR IGNORE: the name stays as it is */
+    *pRowid = pOld->iRowid;
+    return SQLITE_OK;
+  }
+  rc = sntConnAdd(p, zName, zPath, eConflict == SQLITE_REPLACE, &zErr);
   if (rc == SQLITE_OK) {
     *pRowid = sntConnFind(p, zName)->iRowid;
   } else if (zErr) {

@@ -29,6 +29,7 @@ void scanBatchClear(ScanBatch *b) {
   for (int i = 0; i < b->nRow; i++) sqlite3_value_free(b->aRow[i].pKey);
   b->nRow = 0;
   b->nIds = 0;
+  b->nBytes = 0;
 }
 
 void scanBatchFree(ScanBatch *b) {
@@ -43,13 +44,17 @@ void scanBatchFree(ScanBatch *b) {
 }
 
 int scanBatchFull(const ScanBatch *b) {
-  return b->nRow >= SCAN_BATCH_ROWS || b->nIds >= SCAN_BATCH_TOKENS;
+  return b->nRow >= SCAN_BATCH_ROWS || b->nIds >= SCAN_BATCH_TOKENS ||
+         b->nBytes >= SCAN_BATCH_BYTES;
 }
 
 int scanBatchAdd(ScanBatch *b, sqlite3_value *pKey, const char *z, int n, snt_error *err) {
   ScanRow *r = &b->aRow[b->nRow];
   memset(r, 0, sizeof *r);
   r->pKey = pKey;
+  int eType = sqlite3_value_type(pKey); /* bytes of a number would convert it to text */
+  r->nKeyBytes = eType == SQLITE_TEXT || eType == SQLITE_BLOB ? (size_t)sqlite3_value_bytes(pKey) : 0;
+  b->nBytes += r->nKeyBytes + (z ? (size_t)n : 0);
   b->nRow++;
   if (!z) {
     r->isNull = 1;
@@ -78,6 +83,9 @@ int scanBatchAdd(ScanBatch *b, sqlite3_value *pKey, const char *z, int n, snt_er
 const float *scanBatchLogits(const ScanBatch *b, int i) {
   return b->aLogit + (size_t)i * b->nClass;
 }
+
+static long nScored; /* atomic */
+long scanBatchScored(void) { return __atomic_load_n(&nScored, __ATOMIC_RELAXED); }
 
 /* ---- the chunker -------------------------------------------------------- */
 
@@ -281,6 +289,7 @@ int scanBatchRun(ScanBatch *b, int nThread, int (*xStop)(void *), void *pArg, sn
   for (int j = 0; j < nSeq; j++)
     memcpy(b->aLogit + (size_t)aOrder[j] * b->nClass, aSorted + (size_t)j * b->nClass,
            sizeof(float) * b->nClass);
+  __atomic_add_fetch(&nScored, nSeq, __ATOMIC_RELAXED);
 
 done:
   sqlite3_free(aOrder);

@@ -10,7 +10,10 @@
 **   scanBatchClear(&b);                              // next batch
 **   scanBatchFree(&b);
 **
-** A batch holds up to SCAN_BATCH_ROWS rows or SCAN_BATCH_TOKENS tokens.
+** A batch holds up to SCAN_BATCH_ROWS rows, SCAN_BATCH_TOKENS tokens or
+** SCAN_BATCH_BYTES bytes of keys and texts, whichever comes first (a row
+** bigger than that is a batch of its own): a query of huge keys does not
+** hold 256 of them at once.
 ** scanBatchRun sorts its sequences longest first, cuts them into chunks of
 ** at most SCAN_CHUNK_TOKENS tokens (scanBatchPlan), and hands the chunks,
 ** largest first, to nThread workers; each chunk is one snt_forward_batch on
@@ -34,6 +37,7 @@
 
 #define SCAN_BATCH_ROWS 256      /* rows per batch */
 #define SCAN_BATCH_TOKENS 32768  /* ...or fewer once their tokens reach this */
+#define SCAN_BATCH_BYTES (8 << 20) /* ...or their keys' and texts' bytes */
 /* Tokens per snt_forward_batch (≥ max_len). 2,048 beat 1,024 by 5–6% and
 ** 4,096 by 12% on DistilBERT-base, 2 workers (bench/README.md). */
 #define SCAN_CHUNK_TOKENS 2048
@@ -45,6 +49,7 @@ typedef struct ScanRow {
   int nTok;             /* tokens, [CLS] and [SEP] included */
   int truncated;
   int iIds;             /* its ids start at aIds[iIds] */
+  size_t nKeyBytes;     /* pKey's text or blob bytes */
 } ScanRow;
 
 /* One snt_forward_batch call: sorted sequences [iSeq, iSeq+nSeq), their ids
@@ -64,6 +69,7 @@ typedef struct ScanBatch {
   int nRow;
   int32_t *aIds;        /* the rows' token ids, row after row */
   int nIds, nIdsAlloc;
+  size_t nBytes;        /* the rows' keys and texts, for SCAN_BATCH_BYTES */
   float *aLogit;        /* (SCAN_BATCH_ROWS, nClass) */
   snt_state **apState;  /* one per worker, made on first use */
   int nState;
@@ -89,6 +95,8 @@ int scanBatchAdd(ScanBatch *b, sqlite3_value *pKey, const char *z, int n, snt_er
 int scanBatchRun(ScanBatch *b, int nThread, int (*xStop)(void *), void *pArg, snt_error *err);
 /* Row i's logits (nClass), valid after scanBatchRun. */
 const float *scanBatchLogits(const ScanBatch *b, int i);
+/* Rows scanBatchRun has scored in this process (a test counter). */
+long scanBatchScored(void);
 
 /* The chunker, on its own for the tests: sorts the non-NULL rows of
 ** aRow[0..nRow) longest first into aOrder (returns their count), cuts that

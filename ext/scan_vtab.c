@@ -41,9 +41,34 @@
 ** connection is interrupted that step returns SQLITE_INTERRUPT, and the scan
 ** returns it too. Between batches the user's own statement reports it.
 **
-** Progress: with SENTIMENT_PROGRESS=1 in the environment, a scan counts the
-** query's rows first, then writes a line to stderr at most once a second:
-** rows done, rows/s, tokens/s and the time left.
+** Progress: with sentiment_progress(1) on the connection (or, until that
+** is set, SENTIMENT_PROGRESS=1/true/yes/on in the environment), a scan
+** counts the query's rows first, then writes a line to stderr at most once a
+** second: rows done, rows/s, tokens/s and the time left; and one line with
+** "done" at the end.
+**
+** A NULL model (sentiment_scan(q, NULL)) gives no rows, as sentiment(text,
+** NULL) gives NULL.
+**
+** Nesting: a scan's query may use sentiment_scan itself, SCAN_MAX_DEPTH (4)
+** levels deep; deeper is an error ("nested too deeply"), so that a query that
+** runs itself cannot overflow the stack.
+**
+** Writes: when a statement that writes is running on the connection (INSERT
+** INTO t SELECT … FROM sentiment_scan('… FROM t'), UPDATE, CREATE TABLE …
+** AS), the query is run as a MATERIALIZED CTE: SQLite reads all its rows
+** into a temporary table (in memory, then on disk) before the first row is
+** scored, so the scan scores the rows that were there when it began and the
+** statement ends. Plain SELECTs stream.
+**
+** Reruns: a LEFT JOIN re-filters the scan, and a correlated subquery opens
+** it anew, once per outer row. Within one statement the same query and model
+** are not scored twice: a cursor keeps what it scored (up to
+** SCAN_REPLAY_BYTES of results, keys included) and replays it, then goes on
+** reading the query where it stopped; a correlated subquery's new cursor
+** (opened by SQLite just before it closes the old one) inherits all of it.
+** Past SCAN_REPLAY_BYTES the rows already served are dropped, and a rerun is
+** an error that says to store the scan in a temporary table first.
 **
 ** Security: the table is SQLITE_VTAB_DIRECTONLY and the query must be
 ** read-only (sqlite3_stmt_readonly): a view or trigger in a database someone
@@ -62,6 +87,8 @@
 SQLITE_EXTENSION_INIT3
 
 #define SCAN_MAX_THREADS 64
+#define SCAN_MAX_DEPTH 4              /* scans running inside a scan's query, nested */
+#define SCAN_REPLAY_BYTES (32 << 20)  /* a pass's results kept for the next pass */
 
 /* Columns; the last two are the function's arguments. */
 enum {
@@ -69,13 +96,17 @@ enum {
   SCAN_QUERY, SCAN_MODEL
 };
 
-/* ---- thread count ----------------------------------------------------- */
+/* ---- settings: threads, progress -------------------------------------- */
 
-/* Per connection, shared by the module and sentiment_threads() (each holds
-** a reference; the last destructor frees it and drops its SntConn reference). */
+/* Per connection, shared by the module, sentiment_threads() and
+** sentiment_progress() (each holds a reference; the last destructor frees it
+** and drops its SntConn reference). */
 typedef struct ScanConn {
   SntConn *pSnt;   /* the connection's model names (registry.h) */
   int nThread;     /* what sentiment_threads() set; 0: the default */
+  int eProgress;   /* what sentiment_progress() set; -1: $SENTIMENT_PROGRESS */
+  int nDepth;      /* scans whose query is running now, nested in each other */
+  void *pOpened;   /* the cursor just opened, until the next scan call (scanClose) */
   int nRef;
 } ScanConn;
 
@@ -117,6 +148,41 @@ static void scanThreadsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv
   sqlite3_result_int(ctx, scanThreads(c));
 }
 
+/* 1 for 1/true/yes/on, 0 for 0/false/no/off (any case), else -1. */
+static int scanParseBool(const char *z) {
+  static const char *const azOn[] = {"1", "true", "yes", "on"};
+  static const char *const azOff[] = {"0", "false", "no", "off"};
+  for (int i = 0; z && i < 4; i++) {
+    if (sqlite3_stricmp(z, azOn[i]) == 0) return 1;
+    if (sqlite3_stricmp(z, azOff[i]) == 0) return 0;
+  }
+  return -1;
+}
+
+static int scanProgressOn(const ScanConn *c) {
+  if (c->eProgress >= 0) return c->eProgress;
+  return scanParseBool(getenv("SENTIMENT_PROGRESS")) == 1;
+}
+
+/* sentiment_progress() / sentiment_progress(on); NULL: back to the environment */
+static void scanProgressFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ScanConn *c = sqlite3_user_data(ctx);
+  if (argc == 1) {
+    int e = -1;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+      c->eProgress = -1;
+    } else if ((e = scanParseBool((const char *)sqlite3_value_text(argv[0]))) < 0) {
+      sqlite3_result_error(ctx,
+                           "sentiment_progress(): on must be 1/true/yes/on or 0/false/no/off "
+                           "(NULL: back to $SENTIMENT_PROGRESS)", -1);
+      return;
+    } else {
+      c->eProgress = e;
+    }
+  }
+  sqlite3_result_int(ctx, scanProgressOn(c));
+}
+
 /* ---- structures ------------------------------------------------------- */
 
 typedef struct ScanVtab {
@@ -125,22 +191,37 @@ typedef struct ScanVtab {
   ScanConn *pConn;
 } ScanVtab;
 
+/* One scored row, kept for the rest of the pass and for the next passes. */
+typedef struct ScanResult {
+  sqlite3_value *pKey;
+  int isNull, nTok, truncated;
+} ScanResult;
+
 typedef struct ScanCursor {
   sqlite3_vtab_cursor base;
   sqlite3 *db;
+  ScanConn *pConn;
   sqlite3_stmt *pStmt;       /* the user's query */
   sqlite3_stmt *pProbe;      /* "SELECT 1": sees sqlite3_interrupt (header comment) */
+  char *zQuery, *zModel;     /* the pass's arguments (zModel NULL: 'default') */
   CachedModel *pCached;      /* our own reference: keeps pModel alive */
   const snt_model *pModel;
   int nClass;
   int iPositive;             /* label sentiment_score() reports; -1: none */
-  ScanBatch batch;           /* the current batch; iRow its current row */
-  int iRow;
+  ScanBatch batch;           /* rows read, then scored, then moved to aRes */
   int stmtDone;              /* the query returned SQLITE_DONE */
-  sqlite3_int64 iRowid;
 
-  /* Progress (SENTIMENT_PROGRESS=1). */
-  int bProgress;
+  /* The pass's results (header comment, "Reruns"): rows iFirst.. of the
+  ** pass are aRes[0..nRes), their logits aResLogit (nRes, nClass). */
+  ScanResult *aRes;
+  float *aResLogit;
+  int nRes, nResAlloc;
+  size_t nResBytes;
+  sqlite3_int64 iFirst;      /* > 0 once rows were dropped: no rerun then */
+  sqlite3_int64 iPos;        /* the current row of the pass */
+
+  /* Progress (sentiment_progress(), $SENTIMENT_PROGRESS). */
+  int bProgress, bReported;  /* bReported: the "done" line is out */
   sqlite3_int64 nTotal;      /* rows in the query, -1 when unknown */
   sqlite3_int64 nDone, nTokDone;
   double tStart, tLastReport;
@@ -154,30 +235,57 @@ static double scanNow(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Sets the table's error message ("sentiment_scan: " + the format) and
-** returns rc. */
+/* Sets the table's error message ("sentiment_scan(): " + the format, once:
+** a nested scan's message already has it) and returns rc. */
 static int scanSetError(ScanCursor *pCur, int rc, const char *zFmt, ...) {
+  static const char zPrefix[] = "sentiment_scan(): ";
   sqlite3_vtab *pVtab = pCur->base.pVtab;
   va_list ap;
   va_start(ap, zFmt);
   char *z = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
   sqlite3_free(pVtab->zErrMsg);
-  pVtab->zErrMsg = z ? sqlite3_mprintf("sentiment_scan(): %z", z) : NULL;
+  if (z && strncmp(z, zPrefix, sizeof zPrefix - 1) == 0)
+    pVtab->zErrMsg = z;
+  else
+    pVtab->zErrMsg = z ? sqlite3_mprintf("%s%z", zPrefix, z) : NULL;
   return rc;
+}
+
+static void scanDropResults(ScanCursor *pCur) {
+  for (int i = 0; i < pCur->nRes; i++) sqlite3_value_free(pCur->aRes[i].pKey);
+  pCur->iFirst += pCur->nRes;
+  pCur->nRes = 0;
+  pCur->nResBytes = 0;
 }
 
 /* Everything one xFilter set up, so that the cursor can be filtered again. */
 static void scanReset(ScanCursor *pCur) {
   scanBatchFree(&pCur->batch);
-  pCur->iRow = 0;
+  scanDropResults(pCur);
+  sqlite3_free(pCur->aRes);
+  sqlite3_free(pCur->aResLogit);
+  pCur->aRes = NULL;
+  pCur->aResLogit = NULL;
+  pCur->nResAlloc = 0;
+  pCur->iFirst = pCur->iPos = 0;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = NULL;
+  sqlite3_free(pCur->zQuery);
+  sqlite3_free(pCur->zModel);
+  pCur->zQuery = pCur->zModel = NULL;
   cacheRelease(pCur->pCached);
   pCur->pCached = NULL;
   pCur->pModel = NULL;
   pCur->stmtDone = 1;
-  pCur->iRowid = 0;
+}
+
+/* One step of the user's query (or of its count), counted as nesting. */
+static int scanStep(ScanCursor *pCur, sqlite3_stmt *pStmt) {
+  pCur->pConn->nDepth++;
+  int rc = sqlite3_step(pStmt);
+  pCur->pConn->nDepth--;
+  return rc;
 }
 
 /* Has the connection been interrupted? Only the thread that holds the
@@ -209,20 +317,52 @@ static void scanProgress(ScanCursor *pCur, int bLast) {
   else
     fprintf(stderr, "sentiment_scan: %lld rows, %.1f rows/s, %.0f tokens/s%s\n",
             (long long)pCur->nDone, rps, tps, bLast ? ", done" : "");
+  if (bLast) pCur->bReported = 1;
+}
+
+/* Move the scored batch to aRes. Past SCAN_REPLAY_BYTES the rows already
+** served are dropped first (and a rerun is refused: scanFilter). */
+static int scanKeep(ScanCursor *pCur) {
+  ScanBatch *b = &pCur->batch;
+  size_t nNew = 0, nRowBytes = sizeof(ScanResult) + sizeof(float) * pCur->nClass + 64;
+  for (int i = 0; i < b->nRow; i++) nNew += nRowBytes + b->aRow[i].nKeyBytes;
+  if (pCur->nRes > 0 && pCur->nResBytes + nNew > SCAN_REPLAY_BYTES) scanDropResults(pCur);
+  if (pCur->nRes + b->nRow > pCur->nResAlloc) {
+    int nAlloc = 2 * (pCur->nRes + b->nRow);
+    ScanResult *a = sqlite3_realloc64(pCur->aRes, sizeof(ScanResult) * nAlloc);
+    if (!a) return SQLITE_NOMEM;
+    pCur->aRes = a;
+    float *f = sqlite3_realloc64(pCur->aResLogit, sizeof(float) * pCur->nClass * nAlloc);
+    if (!f) return SQLITE_NOMEM;
+    pCur->aResLogit = f;
+    pCur->nResAlloc = nAlloc;
+  }
+  for (int i = 0; i < b->nRow; i++) {
+    ScanResult *r = &pCur->aRes[pCur->nRes];
+    r->pKey = b->aRow[i].pKey;
+    b->aRow[i].pKey = NULL; /* aRes owns it now */
+    r->isNull = b->aRow[i].isNull;
+    r->nTok = b->aRow[i].nTok;
+    r->truncated = b->aRow[i].truncated;
+    memcpy(pCur->aResLogit + (size_t)pCur->nRes * pCur->nClass, scanBatchLogits(b, i),
+           sizeof(float) * pCur->nClass);
+    pCur->nRes++;
+  }
+  pCur->nResBytes += nNew;
+  return SQLITE_OK;
 }
 
 static int scanSntError(ScanCursor *pCur, int src, const snt_error *err) {
   return scanSetError(pCur, src == SNT_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR, "%s", err->msg);
 }
 
-/* Read the next batch of rows from the query, tokenize and score them. On
-** return batch.nRow == 0 means the query is done. */
+/* Read the next batch of rows from the query, tokenize and score them, and
+** append them to aRes. None appended means the query is done. */
 static int scanFill(ScanCursor *pCur) {
   ScanBatch *b = &pCur->batch;
   scanBatchClear(b);
-  pCur->iRow = 0;
   while (!pCur->stmtDone && !scanBatchFull(b)) {
-    int rc = sqlite3_step(pCur->pStmt);
+    int rc = scanStep(pCur, pCur->pStmt);
     if (rc == SQLITE_DONE) {
       pCur->stmtDone = 1;
       break;
@@ -248,17 +388,18 @@ static int scanFill(ScanCursor *pCur) {
     if (src != SNT_OK) return scanSntError(pCur, src, &err);
   }
   snt_error err = {0, {0}};
-  int rc = scanBatchRun(b, scanThreads(((ScanVtab *)pCur->base.pVtab)->pConn), scanInterrupted,
-                        pCur, &err);
+  int rc = scanBatchRun(b, scanThreads(pCur->pConn), scanInterrupted, pCur, &err);
   if (rc == SQLITE_ERROR || (rc == SQLITE_NOMEM && err.code))
     return scanSetError(pCur, rc, "%s", err.msg);
   if (rc != SQLITE_OK) return rc;
-  if (pCur->bProgress) {
+  if (pCur->bProgress && !pCur->bReported) {
     pCur->nDone += b->nRow;
     pCur->nTokDone += b->nIds;
     scanProgress(pCur, pCur->stmtDone);
   }
-  return SQLITE_OK;
+  rc = scanKeep(pCur);
+  scanBatchClear(b);
+  return rc;
 }
 
 /* ---- virtual table methods ---------------------------------------------- */
@@ -290,13 +431,28 @@ static int scanOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
   if (!pCur) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof *pCur);
   pCur->db = ((ScanVtab *)pVtab)->db;
+  pCur->pConn = ((ScanVtab *)pVtab)->pConn;
   pCur->stmtDone = 1;
+  pCur->pConn->pOpened = pCur;
   *ppCursor = &pCur->base;
   return SQLITE_OK;
 }
 
 static int scanClose(sqlite3_vtab_cursor *cur) {
   ScanCursor *pCur = (ScanCursor *)cur;
+  ScanCursor *pNew = pCur->pConn->pOpened;
+  pCur->pConn->pOpened = NULL;
+  if (pNew && pNew != pCur && pCur->pStmt) {
+    /* A correlated subquery opens a new cursor (xOpen), then closes the old
+    ** one, for each outer row: the new one inherits the pass (header
+    ** comment, "Reruns"). */
+    sqlite3_vtab_cursor base = pCur->base;
+    ScanCursor t = *pNew;
+    *pNew = *pCur;
+    pNew->base = t.base;
+    *pCur = t;
+    pCur->base = base;
+  }
   scanReset(pCur);
   sqlite3_finalize(pCur->pProbe);
   sqlite3_free(pCur);
@@ -304,61 +460,46 @@ static int scanClose(sqlite3_vtab_cursor *cur) {
 }
 
 /* Rows in the query, for the time left; -1 when it cannot be counted. */
-static sqlite3_int64 scanCountRows(sqlite3 *db, const char *zQuery) {
+static sqlite3_int64 scanCountRows(ScanCursor *pCur, const char *zQuery) {
   sqlite3_int64 n = -1;
-  char *zSql = sqlite3_mprintf("SELECT count(*) FROM (%s)", zQuery);
+  char *zSql = sqlite3_mprintf("SELECT count(*) FROM (%s\n)", zQuery);
   sqlite3_stmt *pStmt = NULL;
-  if (zSql && sqlite3_prepare_v2(db, zSql, -1, &pStmt, NULL) == SQLITE_OK &&
-      sqlite3_step(pStmt) == SQLITE_ROW)
+  if (zSql && sqlite3_prepare_v2(pCur->db, zSql, -1, &pStmt, NULL) == SQLITE_OK &&
+      scanStep(pCur, pStmt) == SQLITE_ROW)
     n = sqlite3_column_int64(pStmt, 0);
   sqlite3_finalize(pStmt);
   sqlite3_free(zSql);
   return n;
 }
 
-static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
-                      sqlite3_value **argv) {
-  (void)idxStr;
-  ScanCursor *pCur = (ScanCursor *)cur;
-  ScanVtab *pTab = (ScanVtab *)cur->pVtab;
-  scanReset(pCur);
-  if (!(idxNum & 1) || argc < 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT)
-    return scanSetError(pCur, SQLITE_ERROR,
-                        "the first argument must be the query (text)");
-  const char *zQuery = (const char *)sqlite3_value_text(argv[0]);
-  const char *zModel = NULL;
-  if ((idxNum & 2) && argc >= 2 && sqlite3_value_type(argv[1]) != SQLITE_NULL)
-    zModel = (const char *)sqlite3_value_text(argv[1]);
+/* Is a statement that writes running on this connection (INSERT … SELECT
+** FROM sentiment_scan(…), UPDATE …, CREATE TABLE … AS)? Its writes could
+** reach the tables the scan's query reads. */
+static int scanInWrite(ScanCursor *pCur) {
+  for (sqlite3_stmt *p = sqlite3_next_stmt(pCur->db, NULL); p; p = sqlite3_next_stmt(pCur->db, p))
+    if (p != pCur->pStmt && p != pCur->pProbe && sqlite3_stmt_busy(p) && !sqlite3_stmt_readonly(p))
+      return 1;
+  return 0;
+}
 
-  /* The name's model, as sentiment(text, name) finds it; our own reference
-  ** keeps it loaded even if the name is dropped from sentiment_models while
-  ** the scan runs. */
-  SntEntry *e = NULL;
-  char *zErr = NULL;
-  int rc = sntConnModel(pTab->pConn->pSnt, "sentiment_scan()", zModel, &e, &zErr);
-  if (rc != SQLITE_OK) {
-    if (zErr) {
-      sqlite3_free(pTab->base.zErrMsg);
-      pTab->base.zErrMsg = zErr;
-    }
-    return rc;
-  }
-  cacheRetain(e->pModel);
-  pCur->pCached = e->pModel;
-  pCur->pModel = cacheModel(e->pModel);
-  pCur->iPositive = cachePositiveLabel(e->pModel);
-  pCur->nClass = snt_model_config(pCur->pModel)->n_labels;
-  snt_error err = {0, {0}};
-  if (snt_model_check_file(pCur->pModel, &err) != SNT_OK) /* and before each chunk */
-    return scanSetError(pCur, SQLITE_ERROR, "%s", err.msg);
-  if (scanBatchInit(&pCur->batch, pCur->pModel) != SQLITE_OK) return SQLITE_NOMEM;
+/* Is this pass's query and model the last pass's? */
+static int scanSameArgs(const ScanCursor *pCur, const char *zQuery, const char *zModel) {
+  if (!pCur->pStmt || !pCur->zQuery || strcmp(pCur->zQuery, zQuery) != 0) return 0;
+  if (!zModel || !pCur->zModel) return zModel == pCur->zModel;
+  return strcmp(zModel, pCur->zModel) == 0;
+}
 
+/* Prepare the query into pCur->pStmt; with bWrite, as a materialized CTE:
+** SQLite reads every row of it into a temporary table (memory, then disk)
+** before the first row comes out. */
+static int scanPrepare(ScanCursor *pCur, const char *zQuery, int bWrite) {
   const char *zTail = NULL;
-  rc = sqlite3_prepare_v2(pCur->db, zQuery, -1, &pCur->pStmt, &zTail);
+  int rc = sqlite3_prepare_v2(pCur->db, zQuery, -1, &pCur->pStmt, &zTail);
   if (rc != SQLITE_OK)
     return scanSetError(pCur, rc, "%s", sqlite3_errmsg(pCur->db));
   if (!pCur->pStmt)
     return scanSetError(pCur, SQLITE_ERROR, "the query is empty");
+  int nSql = (int)(zTail - zQuery);
   while (zTail && (*zTail == ' ' || *zTail == '\t' || *zTail == '\n' || *zTail == '\r' ||
                    *zTail == ';'))
     zTail++;
@@ -373,14 +514,99 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (nCol < 2)
     return scanSetError(pCur, SQLITE_ERROR,
                         "the query must return 2 columns (key, text), it returns %d", nCol);
+  if (!bWrite) return SQLITE_OK;
+  while (nSql > 0 && strchr(" \t\n\r;", zQuery[nSql - 1])) nSql--;
+  char *zSql = sqlite3_mprintf(
+      "WITH sentiment_scan_rows AS MATERIALIZED (%.*s\n) SELECT * FROM sentiment_scan_rows", nSql,
+      zQuery);
+  if (!zSql) return SQLITE_NOMEM;
+  sqlite3_finalize(pCur->pStmt);
+  pCur->pStmt = NULL;
+  rc = sqlite3_prepare_v2(pCur->db, zSql, -1, &pCur->pStmt, NULL);
+  sqlite3_free(zSql);
+  if (rc != SQLITE_OK)
+    return scanSetError(pCur, rc, "%s", sqlite3_errmsg(pCur->db));
+  return SQLITE_OK;
+}
+
+static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
+  (void)idxStr;
+  ScanCursor *pCur = (ScanCursor *)cur;
+  ScanConn *c = pCur->pConn;
+  c->pOpened = NULL;
+  if (!(idxNum & 1) || argc < 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+    scanReset(pCur);
+    return scanSetError(pCur, SQLITE_ERROR,
+                        "the first argument must be the query (text)");
+  }
+  const char *zQuery = (const char *)sqlite3_value_text(argv[0]);
+  const char *zModel = NULL;
+  if ((idxNum & 2) && argc >= 2) {
+    if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+      scanReset(pCur); /* a NULL model: no rows, as sentiment(text, NULL) is NULL */
+      return SQLITE_OK;
+    }
+    zModel = (const char *)sqlite3_value_text(argv[1]);
+    if (!zModel) return SQLITE_NOMEM;
+  }
+
+  /* The same arguments again in this statement (a LEFT JOIN, a correlated
+  ** subquery): replay what was scored, then go on where the query was. */
+  if (scanSameArgs(pCur, zQuery, zModel)) {
+    if (pCur->iFirst > 0)
+      return scanSetError(
+          pCur, SQLITE_ERROR,
+          "this statement runs the same scan again (a LEFT JOIN or a correlated subquery "
+          "runs it once per outer row) and its results passed the %d MiB kept for that; "
+          "store them first: CREATE TEMP TABLE s AS SELECT * FROM sentiment_scan(...), then "
+          "use s", SCAN_REPLAY_BYTES >> 20);
+    pCur->iPos = 0;
+    return SQLITE_OK;
+  }
+
+  scanReset(pCur);
+  if (c->nDepth >= SCAN_MAX_DEPTH)
+    return scanSetError(pCur, SQLITE_ERROR,
+                        "nested too deeply (limit %d): the query of a sentiment_scan runs "
+                        "sentiment_scan, which runs it again...", SCAN_MAX_DEPTH);
+  pCur->zQuery = sqlite3_mprintf("%s", zQuery);
+  pCur->zModel = zModel ? sqlite3_mprintf("%s", zModel) : NULL;
+  if (!pCur->zQuery || (zModel && !pCur->zModel)) return SQLITE_NOMEM;
+
+  /* The name's model, as sentiment(text, name) finds it; our own reference
+  ** keeps it loaded even if the name is dropped from sentiment_models while
+  ** the scan runs. */
+  SntEntry *e = NULL;
+  char *zErr = NULL;
+  int rc = sntConnModel(c->pSnt, "sentiment_scan()", zModel, &e, &zErr);
+  if (rc != SQLITE_OK) {
+    if (zErr) {
+      sqlite3_free(cur->pVtab->zErrMsg);
+      cur->pVtab->zErrMsg = zErr;
+    }
+    return rc;
+  }
+  cacheRetain(e->pModel);
+  pCur->pCached = e->pModel;
+  pCur->pModel = cacheModel(e->pModel);
+  pCur->iPositive = cachePositiveLabel(e->pModel);
+  pCur->nClass = snt_model_config(pCur->pModel)->n_labels;
+  snt_error err = {0, {0}};
+  if (snt_model_check_file(pCur->pModel, &err) != SNT_OK) /* and before each chunk */
+    return scanSetError(pCur, SQLITE_ERROR, "%s", err.msg);
+  if (scanBatchInit(&pCur->batch, pCur->pModel) != SQLITE_OK) return SQLITE_NOMEM;
+
+  rc = scanPrepare(pCur, zQuery, scanInWrite(pCur));
+  if (rc != SQLITE_OK) return rc;
   if (!pCur->pProbe) {
     rc = sqlite3_prepare_v2(pCur->db, "SELECT 1", -1, &pCur->pProbe, NULL);
     if (rc != SQLITE_OK) return rc;
   }
-  const char *zProg = getenv("SENTIMENT_PROGRESS");
-  pCur->bProgress = zProg && strcmp(zProg, "1") == 0;
+  pCur->bProgress = scanProgressOn(c);
+  pCur->bReported = 0;
   if (pCur->bProgress) {
-    pCur->nTotal = scanCountRows(pCur->db, zQuery);
+    pCur->nTotal = scanCountRows(pCur, zQuery);
     pCur->nDone = pCur->nTokDone = 0;
     pCur->tStart = pCur->tLastReport = scanNow();
   }
@@ -390,20 +616,23 @@ static int scanFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
 
 static int scanNext(sqlite3_vtab_cursor *cur) {
   ScanCursor *pCur = (ScanCursor *)cur;
-  pCur->iRowid++;
-  if (++pCur->iRow < pCur->batch.nRow) return SQLITE_OK;
+  pCur->pConn->pOpened = NULL;
+  if (++pCur->iPos < pCur->iFirst + pCur->nRes || pCur->stmtDone) return SQLITE_OK;
   return scanFill(pCur);
 }
 
 static int scanEof(sqlite3_vtab_cursor *cur) {
   ScanCursor *pCur = (ScanCursor *)cur;
-  return pCur->iRow >= pCur->batch.nRow;
+  pCur->pConn->pOpened = NULL;
+  return pCur->iPos >= pCur->iFirst + pCur->nRes;
 }
 
 static int scanColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   ScanCursor *pCur = (ScanCursor *)cur;
-  const ScanRow *r = &pCur->batch.aRow[pCur->iRow];
-  const float *aLogit = scanBatchLogits(&pCur->batch, pCur->iRow);
+  pCur->pConn->pOpened = NULL;
+  int iRes = (int)(pCur->iPos - pCur->iFirst);
+  const ScanResult *r = &pCur->aRes[iRes];
+  const float *aLogit = pCur->aResLogit + (size_t)iRes * pCur->nClass;
   if (i == SCAN_KEY) {
     sqlite3_result_value(ctx, r->pKey);
     return SQLITE_OK;
@@ -438,7 +667,7 @@ static int scanColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 }
 
 static int scanRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
-  *pRowid = ((ScanCursor *)cur)->iRowid + 1;
+  *pRowid = ((ScanCursor *)cur)->iPos + 1;
   return SQLITE_OK;
 }
 
@@ -493,29 +722,42 @@ static sqlite3_module scanModule = {
     /* read-only: no xUpdate, no transactions */
 };
 
-/* Registers sentiment_scan and sentiment_threads() on db for the connection
-** state p (ext/sentiment.c calls this from sqlite3_sentiment_init). Each
-** registration holds a reference to p through the ScanConn. */
+/* Registers sentiment_scan, sentiment_threads() and sentiment_progress() on
+** db for the connection state p (ext/sentiment.c calls this from
+** sqlite3_sentiment_init). Each registration holds a reference to p through
+** the ScanConn. */
 int sntRegisterScanVtab(sqlite3 *db, SntConn *p) {
+  static const struct {
+    const char *zName;
+    int nArg;
+    void (*xFunc)(sqlite3_context *, int, sqlite3_value **);
+  } aFunc[] = {
+      {"sentiment_threads", 0, scanThreadsFunc},
+      {"sentiment_threads", 1, scanThreadsFunc},
+      {"sentiment_progress", 0, scanProgressFunc},
+      {"sentiment_progress", 1, scanProgressFunc},
+  };
+  enum { N_FUNC = sizeof aFunc / sizeof aFunc[0] };
   ScanConn *c = sqlite3_malloc(sizeof *c);
   int rc = SQLITE_OK;
   if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
   sntConnRef(p);
   c->pSnt = p;
-  c->nThread = 0;
-  c->nRef = 3; /* sentiment_threads/0, /1 and the module; each destructor drops one */
+  c->eProgress = -1;
+  c->nRef = N_FUNC + 1; /* each function's and the module's; each destructor drops one */
   /* SQLite calls the destructor even when a registration fails; a reference
   ** never handed out is dropped here. */
-  for (int nArg = 0; nArg <= 1; nArg++) {
+  for (int i = 0; i < N_FUNC; i++) {
     if (rc == SQLITE_OK)
-      rc = sqlite3_create_function_v2(db, "sentiment_threads", nArg,
-                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, c, scanThreadsFunc,
-                                      NULL, NULL, scanConnUnref);
+      rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
+                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, c, aFunc[i].xFunc, NULL,
+                                      NULL, scanConnUnref);
     else
       scanConnUnref(c);
   }
   if (rc != SQLITE_OK) {
-    scanConnUnref(c);
+    scanConnUnref(c); /* the module's */
     return rc;
   }
   return sqlite3_create_module_v2(db, "sentiment_scan", &scanModule, c, scanConnUnref);

@@ -60,7 +60,7 @@ SQLITE_EXTENSION_INIT1
 /* In models_vtab.c, tokens_vtab.c and scan_vtab.c. */
 int sntRegisterModelsVtab(sqlite3 *db, SntConn *p);
 int sntRegisterTokensVtab(sqlite3 *db, SntConn *p);
-int sntRegisterScanVtab(sqlite3 *db, SntConn *p); /* sentiment_scan, sentiment_threads */
+int sntRegisterScanVtab(sqlite3 *db, SntConn *p); /* sentiment_scan, sentiment_threads, sentiment_progress */
 
 /* What a scalar call returns, and the name its errors start with. */
 enum { OUT_LABEL, OUT_SCORE, OUT_SCORES, OUT_LOGITS };
@@ -214,7 +214,7 @@ static const struct {
 } aModule[] = {
     {"sentiment_models", sntRegisterModelsVtab},
     {"sentiment_tokens", sntRegisterTokensVtab},
-    {"sentiment_scan", sntRegisterScanVtab}, /* and sentiment_threads() */
+    {"sentiment_scan", sntRegisterScanVtab}, /* and sentiment_threads(), sentiment_progress() */
 };
 
 /* SQLITE_EXTENSION_INIT2 is a plain store into the global sqlite3_api on

@@ -5,6 +5,8 @@
 **   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
 **   INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/m');
 **   DELETE FROM sentiment_models WHERE name = 'imdb';
+**   SELECT sentiment_register('imdb', '/models/imdb');  -- the same, unhideable
+**   SELECT sentiment_unregister('imdb');                 -- 1: it was there
 **
 ** An eponymous virtual table over the connection's registry (registry.h):
 ** one row per name, starting with 'default'. Registering a folder checks that
@@ -19,6 +21,13 @@
 ** A name already there is an error, replaced by INSERT OR REPLACE, kept as it
 ** is by INSERT OR IGNORE.
 ** Changes take effect at once and are not undone by ROLLBACK.
+**
+** A table or view named sentiment_models in a database the connection opens
+** or attaches hides this one: INSERTs go into it and register nothing. The
+** functions that use a model then fail and say so (sntConnCheckShadow in
+** registry.h), until it is dropped or the connection registers with
+** sentiment_register(), a function no schema can hide (it replaces a name,
+** like INSERT OR REPLACE).
 **
 ** SQLITE_VTAB_DIRECTONLY: an INSERT names a path that the extension then
 ** reads, so only SQL the application runs itself may use this table — not a
@@ -75,7 +84,7 @@ static int modelsDisconnect(sqlite3_vtab *pVtab) {
 }
 
 static int modelsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
-  (void)pVtab;
+  ((ModelsVtab *)pVtab)->pConn->bResolved = 1; /* the name reached us (sntConnCheckShadow) */
   pInfo->estimatedCost = 10;
   pInfo->estimatedRows = 10;
   return SQLITE_OK;
@@ -245,7 +254,68 @@ static sqlite3_module modelsModule = {
     .xUpdate = modelsUpdate,
 };
 
+/* ---- sentiment_register(name, path), sentiment_unregister(name) --------- */
+
+/* Register folder path under name, replacing what the name pointed at;
+** returns the folder's realpath. A NULL or empty argument is an error, not
+** NULL: a registration that silently did not happen would leave the name on
+** its old model. */
+static void registerFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  SntConn *p = sqlite3_user_data(ctx);
+  const char *zName = (const char *)sqlite3_value_text(argv[0]);
+  const char *zPath = (const char *)sqlite3_value_text(argv[1]);
+  char *zErr = NULL;
+  if (!zName || !zName[0] || !zPath || !zPath[0]) {
+    sqlite3_result_error(ctx,
+                         "sentiment_register(): name and path must be non-empty text: SELECT "
+                         "sentiment_register('imdb', '/path/to/model')", -1);
+    return;
+  }
+  int rc = sntConnAdd(p, zName, zPath, 1, &zErr);
+  if (rc == SQLITE_OK) {
+    p->bDirect = 1;
+    sqlite3_result_text(ctx, sntConnFind(p, zName)->zPath, -1, SQLITE_TRANSIENT);
+  } else if (zErr) {
+    char *z = sqlite3_mprintf("sentiment_register(): %s", zErr);
+    if (z) sqlite3_result_error(ctx, z, -1);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(z);
+  } else {
+    sqlite3_result_error_nomem(ctx);
+  }
+  sqlite3_free(zErr);
+}
+
+/* Drop name; 1 when it was registered, else 0. */
+static void unregisterFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  SntConn *p = sqlite3_user_data(ctx);
+  const char *zName = (const char *)sqlite3_value_text(argv[0]);
+  if (!zName) {
+    sqlite3_result_error(ctx, "sentiment_unregister(): the name must be text", -1);
+    return;
+  }
+  SntEntry *e = sntConnFind(p, zName);
+  if (e) sntConnRemove(p, e->iRowid);
+  p->bDirect = 1;
+  sqlite3_result_int(ctx, e != NULL);
+}
+
+/* sentiment_models, sentiment_register() and sentiment_unregister(), each
+** holding a reference to p. The functions are SQLITE_DIRECTONLY like the
+** table, and, being functions, cannot be hidden by a table of the same name. */
 int sntRegisterModelsVtab(sqlite3 *db, SntConn *p) {
+  sntConnRef(p);
+  int rc = sqlite3_create_function_v2(db, "sentiment_register", 2,
+                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, p, registerFunc, NULL,
+                                      NULL, sntConnUnref);
+  if (rc != SQLITE_OK) return rc;
+  sntConnRef(p);
+  rc = sqlite3_create_function_v2(db, "sentiment_unregister", 1,
+                                  SQLITE_UTF8 | SQLITE_DIRECTONLY, p, unregisterFunc, NULL, NULL,
+                                  sntConnUnref);
+  if (rc != SQLITE_OK) return rc;
   sntConnRef(p);
   return sqlite3_create_module_v2(db, "sentiment_models", &modelsModule, p, sntConnUnref);
 }

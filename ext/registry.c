@@ -190,11 +190,28 @@ static int entryAttach(SntEntry *e, snt_error *err) {
   return SNT_OK;
 }
 
+int sntConnCheckShadow(SntConn *p, const char *zFunc, char **pzErr) {
+  *pzErr = NULL;
+  if (!p->db || p->bDirect) return SQLITE_OK;
+  sqlite3_stmt *pStmt = NULL;
+  p->bResolved = 0; /* models_vtab.c's xBestIndex sets it */
+  int rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM sentiment_models", -1, &pStmt, NULL);
+  sqlite3_finalize(pStmt);
+  if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
+  if (p->bResolved || (rc != SQLITE_OK && rc != SQLITE_ERROR)) return SQLITE_OK;
+  *pzErr = sqlite3_mprintf(
+      "%s: a table or view named sentiment_models in a database of this connection hides the "
+      "model registry: INSERT INTO sentiment_models writes into it and registers nothing. Drop "
+      "or rename it, or register with SELECT sentiment_register(name, path)", zFunc);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **ppEntry,
                  char **pzErr) {
   SntEntry *e = sntConnFind(p, zName ? zName : "default");
   *ppEntry = NULL;
-  *pzErr = NULL;
+  int rc = sntConnCheckShadow(p, zFunc, pzErr);
+  if (rc != SQLITE_OK) return rc;
   if (!e) {
     *pzErr = sqlite3_mprintf("%s: no model named '%s' (see SELECT name FROM sentiment_models)",
                              zFunc, zName ? zName : "default");

@@ -41,6 +41,9 @@ typedef struct SntEntry {
 
 typedef struct SntConn {
   int nRef;              /* registrations pointing here */
+  sqlite3 *db;           /* the connection (for sntConnCheckShadow) */
+  int bResolved;         /* set when a statement resolves sentiment_models to us */
+  int bDirect;           /* sentiment_register() was used: no shadow check */
   SntEntry **apEntry;    /* in rowid order */
   int nEntry, nAlloc;
   sqlite3_int64 iNextRowid;
@@ -71,10 +74,21 @@ int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, c
 void sntConnRemove(SntConn *p, sqlite3_int64 iRowid);
 
 /* The entry named zName (NULL: 'default') with its model loaded, for a call
-** of zFunc (e.g. "sentiment()"). Returns SQLITE_OK, SQLITE_NOMEM (no message)
-** or SQLITE_ERROR with *pzErr = "zFunc: <cause>" (sqlite3_malloc'd). */
+** of zFunc (e.g. "sentiment()"), after sntConnCheckShadow. Returns SQLITE_OK,
+** SQLITE_NOMEM (no message) or SQLITE_ERROR with *pzErr = "zFunc: <cause>"
+** (sqlite3_malloc'd). */
 int sntConnModel(SntConn *p, const char *zFunc, const char *zName, SntEntry **ppEntry,
                  char **pzErr);
+
+/* Does the name sentiment_models still reach this registry? A table or view
+** of that name in an opened or attached database hides the eponymous table:
+** INSERTs into it register nothing, silently. SQLITE_OK when it does (or when
+** the connection registers with sentiment_register(), which no schema can
+** hide, or when it cannot be told: SQLITE_BUSY, SQLITE_AUTH...); else
+** SQLITE_ERROR with *pzErr = "zFunc: a table or view named sentiment_models
+** …" (sqlite3_malloc'd), or SQLITE_NOMEM. One sqlite3_prepare (~4 µs);
+** sntConnModel calls it. */
+int sntConnCheckShadow(SntConn *p, const char *zFunc, char **pzErr);
 
 /* Before a call of zFunc uses the weights of e's model (attached by
 ** sntConnModel): SQLITE_OK when its model.safetensors is unchanged on disk

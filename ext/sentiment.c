@@ -58,7 +58,7 @@ SQLITE_EXTENSION_INIT1
 #endif
 
 /* In models_vtab.c, tokens_vtab.c and scan_vtab.c. */
-int sntRegisterModelsVtab(sqlite3 *db, SntConn *p);
+int sntRegisterModelsVtab(sqlite3 *db, SntConn *p); /* sentiment_models, sentiment_register */
 int sntRegisterTokensVtab(sqlite3 *db, SntConn *p);
 int sntRegisterScanVtab(sqlite3 *db, SntConn *p); /* sentiment_scan, sentiment_threads, sentiment_progress */
 
@@ -235,6 +235,7 @@ __attribute__((visibility("default"))) int sqlite3_sentiment_init(
   SntConn *p = sntConnNew();
   int rc = SQLITE_OK;
   if (!p) return SQLITE_NOMEM;
+  p->db = db;
   /* Each registration holds a reference to p, dropped by its destructor
   ** (which SQLite also calls when the registration itself fails). */
   sntConnRef(p);

@@ -30,7 +30,7 @@
 # BENCH_SCALAR_N=128 (the scalar loops run over the first 128 reviews),
 # BENCH_B1_N=16, BENCH_B1_LENS="128 512",
 # BENCH_REPS=1 runs of each (the table shows medians),
-# BENCH_ENGINES="sentiment_scan onnxruntime onnxruntime-int8 pytorch
+# BENCH_ENGINES="sentiment_scan sentiment_scan-int8 onnxruntime onnxruntime-int8 pytorch
 # scalar batch1" (scalar-variants: the scalar loop
 # with and without sentiment_scan built in, and after a scan),
 # BENCH_MODELS="distilbert-base default". Takes about 20 minutes with the
@@ -46,7 +46,7 @@ N=${BENCH_N:-512}
 THREADS=${BENCH_THREADS:-"2 1"}
 SCALAR_N=${BENCH_SCALAR_N:-128}
 REPS=${BENCH_REPS:-1}
-ENGINES=${BENCH_ENGINES:-"sentiment_scan onnxruntime onnxruntime-int8 pytorch scalar batch1"}
+ENGINES=${BENCH_ENGINES:-"sentiment_scan sentiment_scan-int8 onnxruntime onnxruntime-int8 pytorch scalar batch1"}
 B1_N=${BENCH_B1_N:-16}
 B1_LENS=${BENCH_B1_LENS:-"128 512"}
 MODELS=${BENCH_MODELS:-"distilbert-base default"}

@@ -10,6 +10,8 @@
 ** own snt_state, with OpenBLAS set to BLAS_THREADS. Prints tokens/s.
 **   WORKERS=2 BLAS_THREADS=1   what sentiment_scan does
 **   WORKERS=1 BLAS_THREADS=2   leaving the parallelism to OpenBLAS
+** With SNT_BENCH_INT8=1 in the environment the model runs through its int8
+** twin (snt_model_quantize), as a precision 'int8' registration does.
 */
 #include <cblas.h>
 #include <pthread.h>
@@ -75,6 +77,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "threads: %s\n", err.msg);
     return 1;
   }
+  const char *q8 = getenv("SNT_BENCH_INT8");
+  if (q8 && strcmp(q8, "1") == 0 && !(model = snt_model_quantize(model, &err))) {
+    fprintf(stderr, "threads: %s\n", err.msg);
+    return 1;
+  }
   int workers = atoi(argv[3]), blas = atoi(argv[4]);
   chunk_tokens = atoi(argv[5]);
   if (chunk_tokens < snt_model_max_len(model)) chunk_tokens = snt_model_max_len(model);
@@ -119,8 +126,8 @@ int main(int argc, char **argv) {
   worker(NULL);
   for (int w = 1; w < workers; w++) pthread_join(th[w], NULL);
   double sec = now() - t0;
-  printf("workers %d, OpenBLAS threads %d, chunks of <= %d tokens: %d sequences, %ld tokens, "
+  printf("%sworkers %d, OpenBLAS threads %d, chunks of <= %d tokens: %d sequences, %ld tokens, "
          "%.2f s, %.0f tokens/s\n",
-         workers, blas, chunk_tokens, n_seq, total, sec, total / sec);
+         snt_model_is_int8(model) ? "int8, " : "", workers, blas, chunk_tokens, n_seq, total, sec, total / sec);
   return 0;
 }

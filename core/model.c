@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "ops.h"
+#include "quant.h"
 #include "safetensors.h"
 #include "util.h"
 
@@ -44,13 +45,18 @@ typedef struct layer_w {
   const float *w1, *b1;        /* (F, D), (F) */
   const float *w2, *b2;        /* (D, F), (D) */
   const float *ln2_g, *ln2_b;  /* (D), (D) after the FFN */
+  snt_q8 q8[6];                /* int8 copies of wq wk wv wo w1 w2 (snt_model_quantize); w NULL: F32 */
 } layer_w;
+
+enum { Q8_Q, Q8_K, Q8_V, Q8_O, Q8_1, Q8_2 };
 
 struct snt_model {
   snt_config cfg;
   snt_vocab *vocab;
   snt_safetensors *st;         /* the mapping F32 weights point into */
   float *owned;                /* converted / realigned tensors, one block */
+  size_t owned_bytes;          /* its size */
+  size_t weight_bytes;         /* every bound tensor, as F32 */
   const float *wte;            /* (V, D) word embeddings */
   const float *wpe;            /* (Pm, D) position embeddings */
   const float *wtt;            /* (types, D) token types, BERT; NULL for DistilBERT */
@@ -58,6 +64,10 @@ struct snt_model {
   layer_w *layers;             /* (L) */
   const float *head_w, *head_b; /* (D, D), (D) pre_classifier or pooler */
   const float *cls_w, *cls_b;  /* (C, D), (C) classifier */
+  const snt_model *base;       /* snt_model_quantize: the F32 model this borrows from */
+  void *q8mem;                 /* ... and its int8 weights and scales, one block */
+  size_t q8bytes;
+  int q8kp;                    /* the widest padded input of its linears, 0 for F32 */
 };
 
 struct snt_state {
@@ -70,6 +80,7 @@ struct snt_state {
   float *t;                    /* (N, D) sublayer output */
   float *h;                    /* (N, F) FFN hidden */
   float *scores;               /* (Pm, Pm) one head of one sequence */
+  snt_q8_scratch q8;           /* int8 models: (N, q8kp) activations, (N) scales, zero points */
 };
 
 /* ---- binding: tensor names and shapes the config implies ----------------- */
@@ -215,7 +226,9 @@ static int bind_all(snt_model *m, binder *bd, snt_error *err) {
                            "%s: dtype %s is not supported (F32, F16 or BF16)", b->name,
                            snt_dtype_name(t->dtype));
     if (t->dtype != SNT_DT_F32 || ((uintptr_t)t->data & 3)) owned += t->numel;
+    m->weight_bytes += (size_t)t->numel * sizeof(float);
   }
+  m->owned_bytes = owned * sizeof *m->owned;
   m->owned = snt_calloc(owned, sizeof *m->owned);
   if (!m->owned)
     return snt_error_set(err, SNT_ERR_NOMEM, "out of memory converting %zu weights to F32", owned);
@@ -281,6 +294,12 @@ done:
 
 void snt_model_free(snt_model *m) {
   if (!m) return;
+  if (m->base) { /* borrows everything but its int8 weights */
+    snt_free(m->q8mem);
+    snt_free(m->layers);
+    snt_free(m);
+    return;
+  }
   snt_config_free(&m->cfg);
   snt_vocab_free(m->vocab);
   snt_st_close(m->st);
@@ -393,6 +412,76 @@ int snt_model_check_file(const snt_model *m, snt_error *err) {
   return snt_st_check(m->st, err);
 }
 
+/* ---- the int8 twin ------------------------------------------------------ */
+
+snt_model *snt_model_quantize(const snt_model *base, snt_error *err) {
+  if (!base || base->base) {
+    snt_error_set(err, SNT_ERR_ARG, "snt_model_quantize: %s",
+                  base ? "the model is already int8" : "model is NULL");
+    return NULL;
+  }
+  const snt_config *c = &base->cfg;
+  int L = c->n_layers, D = c->dim, F = c->ffn_dim;
+  int Dp = snt_q8_pad(D), Fp = snt_q8_pad(F);
+  /* Per layer: Q K V O (D, Dp), W1 (F, Dp), W2 (D, Fp) bytes, one scale per row. */
+  size_t wbytes = (size_t)4 * D * Dp + (size_t)F * Dp + (size_t)D * Fp;
+  size_t nscale = (size_t)5 * D + F; /* rows: a scale and a sum each */
+  size_t total = (size_t)L * (nscale * (sizeof(float) + sizeof(int32_t)) + wbytes);
+  snt_model *m = snt_calloc(1, sizeof *m);
+  layer_w *layers = snt_calloc((size_t)L, sizeof *layers);
+  char *mem = snt_calloc(total, 1);
+  if (!m || !layers || !mem) {
+    snt_free(m);
+    snt_free(layers);
+    snt_free(mem);
+    snt_error_set(err, SNT_ERR_NOMEM, "out of memory quantizing %d layers to int8 (%zu MB)", L,
+                  total >> 20);
+    return NULL;
+  }
+  *m = *base; /* the same config, vocabulary, mapping and F32 tensors, borrowed */
+  m->owned = NULL;
+  m->layers = layers;
+  m->base = base;
+  m->q8mem = mem;
+  m->q8bytes = total;
+  m->q8kp = Dp > Fp ? Dp : Fp;
+  float *sc = (float *)(void *)mem; /* scales and sums first: 4-aligned */
+  int32_t *sum = (int32_t *)(void *)(sc + (size_t)L * nscale);
+  int8_t *wq = (int8_t *)(void *)(sum + (size_t)L * nscale);
+  for (int l = 0; l < L; l++) {
+    layer_w *w = &layers[l];
+    *w = base->layers[l];
+    const float *src[6] = {w->wq, w->wk, w->wv, w->wo, w->w1, w->w2};
+    int n_out[6] = {D, D, D, D, F, D}, n_in[6] = {D, D, D, D, D, F};
+    for (int i = 0; i < 6; i++) {
+      snt_q8 *q = &w->q8[i];
+      q->N = n_out[i];
+      q->K = n_in[i];
+      q->Kp = snt_q8_pad(n_in[i]);
+      snt_q8_weights(wq, sc, sum, src[i], q->N, q->K);
+      q->w = wq;
+      q->scale = sc;
+      q->sum = sum;
+      wq += (size_t)q->N * q->Kp;
+      sc += q->N;
+      sum += q->N;
+    }
+    /* The forward pass reads the int8 copies only: drop the F32 pointers so
+    ** that nothing can read the mapping for these tensors after load. */
+    w->wq = w->wk = w->wv = w->wo = w->w1 = w->w2 = NULL;
+  }
+  return m;
+}
+
+int snt_model_is_int8(const snt_model *m) { return m && m->base; }
+
+size_t snt_model_owned_bytes(const snt_model *m) {
+  if (!m) return 0;
+  return m->base ? m->q8bytes : m->owned_bytes;
+}
+
+size_t snt_model_weight_bytes(const snt_model *m) { return m ? m->weight_bytes : 0; }
+
 const snt_config *snt_model_config(const snt_model *m) { return m ? &m->cfg : NULL; }
 const snt_vocab *snt_model_vocab(const snt_model *m) { return m ? m->vocab : NULL; }
 int snt_model_max_len(const snt_model *m) { return m ? m->cfg.max_pos : 0; }
@@ -415,7 +504,8 @@ snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err) {
   ** (N ≤ 2^20, D, F ≤ 2^16, Pm ≤ 2^13), so this fits in a size_t. */
   size_t N = (size_t)max_tokens, D = (size_t)c->dim, F = (size_t)c->ffn_dim;
   size_t Pm = (size_t)c->max_pos;
-  size_t total = N * (6 * D + F) + Pm * Pm;
+  size_t Kq = (size_t)m->q8kp; /* a multiple of 32: (N, Kq) bytes are whole floats */
+  size_t total = N * (6 * D + F) + Pm * Pm + (Kq ? N * Kq / sizeof(float) + 2 * N : 0);
   snt_state *s = snt_calloc(1, sizeof *s);
   float *mem = snt_calloc(total, sizeof *mem);
   if (!s || !mem) {
@@ -436,7 +526,12 @@ snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err) {
   s->ctx = p, p += N * D;
   s->t = p, p += N * D;
   s->h = p, p += N * F;
-  s->scores = p;
+  s->scores = p, p += Pm * Pm;
+  if (Kq) {
+    s->q8.sx = p, p += N;
+    s->q8.zx = (int32_t *)(void *)p, p += N;
+    s->q8.xq = (uint8_t *)(void *)p;
+  }
   return s;
 }
 
@@ -492,25 +587,32 @@ static void embed(const snt_model *m, snt_state *s, int n_seq, const int32_t *id
 }
 
 /* One post-LN block over all N packed tokens; attention within each sequence. */
+/* y (T, N) = x (T, K) · wᵀ + b, in int8 when the layer has int8 weights q. */
+static void linear(snt_state *s, float *y, const float *x, const float *w, const snt_q8 *q,
+                   const float *b, int T, int K, int N) {
+  if (q->w) snt_linear_q8(y, x, q, b, T, &s->q8);
+  else snt_linear(y, x, w, b, T, K, N);
+}
+
 static void block(const snt_model *m, snt_state *s, const layer_w *w, int n_seq, const int *off) {
   const snt_config *c = &m->cfg;
   int N = off[n_seq], D = c->dim, F = c->ffn_dim;
   size_t ND = (size_t)N * D;
-  snt_linear(s->q, s->x, w->wq, w->bq, N, D, D);
-  snt_linear(s->k, s->x, w->wk, w->bk, N, D, D);
-  snt_linear(s->v, s->x, w->wv, w->bv, N, D, D);
+  linear(s, s->q, s->x, w->wq, &w->q8[Q8_Q], w->bq, N, D, D);
+  linear(s, s->k, s->x, w->wk, &w->q8[Q8_K], w->bk, N, D, D);
+  linear(s, s->v, s->x, w->wv, &w->q8[Q8_V], w->bv, N, D, D);
   for (int i = 0; i < n_seq; i++) {
     size_t o = (size_t)off[i] * D;
     snt_attention(s->ctx + o, s->q + o, s->k + o, s->v + o, off[i + 1] - off[i], D,
                   c->n_heads, s->scores);
   }
-  snt_linear(s->t, s->ctx, w->wo, w->bo, N, D, D);
+  linear(s, s->t, s->ctx, w->wo, &w->q8[Q8_O], w->bo, N, D, D);
   snt_add(s->t, s->x, ND);
   snt_layernorm(s->x, s->t, w->ln1_g, w->ln1_b, N, D, c->ln_eps);
-  snt_linear(s->h, s->x, w->w1, w->b1, N, D, F);
+  linear(s, s->h, s->x, w->w1, &w->q8[Q8_1], w->b1, N, D, F);
   if (c->act == SNT_ACT_GELU) snt_gelu(s->h, (size_t)N * F);
   else snt_relu(s->h, (size_t)N * F);
-  snt_linear(s->t, s->h, w->w2, w->b2, N, F, D);
+  linear(s, s->t, s->h, w->w2, &w->q8[Q8_2], w->b2, N, F, D);
   snt_add(s->t, s->x, ND);
   snt_layernorm(s->x, s->t, w->ln2_g, w->ln2_b, N, D, c->ln_eps);
 }

@@ -30,6 +30,8 @@
 
 struct CachedModel {
   char *zKey;          /* realpath of the model folder; NULL: embedded model */
+  int iPrec;           /* CACHE_F32 or CACHE_INT8 */
+  CachedModel *pBase;  /* int8, while loaded: the F32 entry it borrows from (one reference) */
   snt_model *pModel;   /* NULL while nobody holds it */
   int nRef;            /* references handed out by cacheAcquire/cacheRetain */
   long nLoad;          /* times pModel was loaded */
@@ -64,10 +66,10 @@ static int sameKey(const char *a, const char *b) {
   return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
 }
 
-/* The entry of zKey, or NULL. Caller holds cacheMutex. */
-static CachedModel *cacheFind(const char *zKey) {
+/* The entry of zKey at iPrec, or NULL. Caller holds cacheMutex. */
+static CachedModel *cacheFind(const char *zKey, int iPrec) {
   for (CachedModel *p = cacheList; p; p = p->pNext)
-    if (sameKey(p->zKey, zKey)) return p;
+    if (p->iPrec == iPrec && sameKey(p->zKey, zKey)) return p;
   return NULL;
 }
 
@@ -103,6 +105,7 @@ static CachedModel *cacheDetach(CachedModel *p) {
   while (*pp != p) pp = &(*pp)->pNext;
   *pp = p->pNext;
   pNew->zKey = p->zKey; /* the key moves over: p keeps nothing cacheFind sees */
+  pNew->iPrec = p->iPrec;
   pNew->nLoad = p->nLoad;
   pNew->pNext = cacheList;
   cacheList = pNew;
@@ -112,42 +115,64 @@ static CachedModel *cacheDetach(CachedModel *p) {
   return pNew;
 }
 
-CachedModel *cacheAcquire(const char *zKey, snt_error *err) {
-  CachedModel *p;
-  pthread_mutex_lock(&cacheMutex);
-  p = cacheFind(zKey);
+static void releaseLocked(CachedModel *p, snt_model **ppFree, CachedModel **ppBase,
+                          CachedModel **ppEntry);
+
+/* cacheAcquire with cacheMutex held. */
+static CachedModel *acquireLocked(const char *zKey, int iPrec, snt_error *err) {
+  CachedModel *p = cacheFind(zKey, iPrec);
   if (p && p->pModel) {
     snt_error check;
     check.code = SNT_OK;
     if (snt_model_check_file(p->pModel, &check) != SNT_OK && !(p = cacheDetach(p))) {
       err->code = SNT_ERR_NOMEM;
       strcpy(err->msg, "out of memory");
-      goto done;
+      return NULL;
     }
   }
   if (!p) {
     p = calloc(1, sizeof *p);
     if (!p || (zKey && !(p->zKey = strdup(zKey)))) {
       free(p);
-      p = NULL;
       err->code = SNT_ERR_NOMEM;
       strcpy(err->msg, "out of memory");
-      goto done;
+      return NULL;
     }
+    p->iPrec = iPrec;
     p->pNext = cacheList;
     cacheList = p;
   }
   if (!p->pModel) {
-    p->pModel = loadModel(zKey, err);
-    if (!p->pModel) {
-      p = NULL;
-      goto done;
+    if (iPrec == CACHE_INT8) {
+      /* The F32 model of the same folder (loaded or shared), then its twin. */
+      CachedModel *pBase = acquireLocked(zKey, CACHE_F32, err);
+      if (!pBase) return NULL;
+      p->pModel = snt_model_quantize(cacheModel(pBase), err);
+      if (!p->pModel) {
+        /* Out of memory: drop the F32 reference again (freeing it here, under
+        ** the lock, if it was loaded just now: a rare path). */
+        snt_model *pFree = NULL;
+        CachedModel *pNone = NULL, *pEntry = NULL;
+        releaseLocked(pBase, &pFree, &pNone, &pEntry);
+        snt_model_free(pFree);
+        free(pEntry);
+        return NULL;
+      }
+      p->pBase = pBase;
+    } else {
+      p->pModel = loadModel(zKey, err);
+      if (!p->pModel) return NULL;
     }
     p->nLoad++;
     p->iPositive = positiveLabel(snt_model_config(p->pModel));
   }
   p->nRef++;
-done:
+  return p;
+}
+
+CachedModel *cacheAcquire(const char *zKey, int iPrec, snt_error *err) {
+  pthread_mutex_lock(&cacheMutex);
+  CachedModel *p = acquireLocked(zKey, iPrec, err);
   pthread_mutex_unlock(&cacheMutex);
   return p;
 }
@@ -158,36 +183,47 @@ void cacheRetain(CachedModel *p) {
   pthread_mutex_unlock(&cacheMutex);
 }
 
+/* Drop one reference to p with cacheMutex held: at zero, *ppFree gets its
+** model, *ppBase the F32 entry it held (int8), *ppEntry p itself when it was
+** detached — for the caller to free / release after unlocking. */
+static void releaseLocked(CachedModel *p, snt_model **ppFree, CachedModel **ppBase,
+                          CachedModel **ppEntry) {
+  if (--p->nRef > 0) return;
+  *ppFree = p->pModel;
+  *ppBase = p->pBase;
+  p->pModel = NULL;
+  p->pBase = NULL;
+  if (p->bDetached) *ppEntry = p; /* in no list: nobody can find it again */
+}
+
 void cacheRelease(CachedModel *p) {
-  snt_model *pFree = NULL;
-  CachedModel *pEntryFree = NULL;
-  if (!p) return;
-  pthread_mutex_lock(&cacheMutex);
-  if (--p->nRef == 0) {
-    pFree = p->pModel;
-    p->pModel = NULL;
-    if (p->bDetached) pEntryFree = p; /* in no list: nobody can find it again */
+  while (p) {
+    snt_model *pFree = NULL;
+    CachedModel *pBase = NULL, *pEntryFree = NULL;
+    pthread_mutex_lock(&cacheMutex);
+    releaseLocked(p, &pFree, &pBase, &pEntryFree);
+    pthread_mutex_unlock(&cacheMutex);
+    snt_model_free(pFree); /* outside the lock: unmapping takes a while */
+    free(pEntryFree);
+    p = pBase; /* an int8 twin, freed: now its F32 model's reference */
   }
-  pthread_mutex_unlock(&cacheMutex);
-  snt_model_free(pFree); /* outside the lock: unmapping takes a while */
-  free(pEntryFree);
 }
 
 const snt_model *cacheModel(const CachedModel *p) { return p->pModel; }
 
 int cachePositiveLabel(const CachedModel *p) { return p->iPositive; }
 
-int cacheIsLoaded(const char *zKey) {
+int cacheIsLoaded(const char *zKey, int iPrec) {
   pthread_mutex_lock(&cacheMutex);
-  CachedModel *p = cacheFind(zKey);
+  CachedModel *p = cacheFind(zKey, iPrec);
   int loaded = p && p->pModel;
   pthread_mutex_unlock(&cacheMutex);
   return loaded;
 }
 
-long cacheLoadCount(const char *zKey) {
+long cacheLoadCount(const char *zKey, int iPrec) {
   pthread_mutex_lock(&cacheMutex);
-  CachedModel *p = cacheFind(zKey);
+  CachedModel *p = cacheFind(zKey, iPrec);
   long n = p ? p->nLoad : 0;
   pthread_mutex_unlock(&cacheMutex);
   return n;

@@ -2,7 +2,7 @@
 ** model_cache.h — the models loaded in this process, shared by every
 ** connection and thread.
 **
-**   CachedModel *p = cacheAcquire("/abs/dir", &err);  // loads, or shares
+**   CachedModel *p = cacheAcquire("/abs/dir", CACHE_F32, &err);  // loads, or shares
 **   const snt_model *m = cacheModel(p);               // read-only, any thread
 **   cacheRelease(p);                                  // last one frees it
 **
@@ -11,6 +11,12 @@
 ** per process. The embedded default model has the key NULL. Loading happens
 ** under the cache's mutex, so concurrent first calls load once; the forward
 ** pass itself takes no lock (snt.h: a loaded model is read-only).
+**
+** Precision: a folder at CACHE_INT8 is the int8 twin of the same folder at
+** CACHE_F32 (snt_model_quantize): its entry holds a reference to the F32
+** entry, so the two share one mapping of model.safetensors (and everything
+** but the int8 copies of the linear weights); asking for int8 alone loads
+** the F32 model too, unused apart from what the twin borrows.
 **
 ** No SQLite in here: errors come back in an snt_error, like core/.
 */
@@ -21,6 +27,9 @@
 
 typedef struct CachedModel CachedModel;
 
+/* What a registration computes in (sentiment_models.precision). */
+enum { CACHE_F32 = 0, CACHE_INT8 = 1 };
+
 /* One reference to the model in folder zKey (a realpath), or to the
 ** embedded default model when zKey is NULL; loads it if no one holds it.
 ** Returns NULL and fills err on failure (nothing is cached then: the next
@@ -28,7 +37,7 @@ typedef struct CachedModel CachedModel;
 ** A loaded model whose file has changed on disk since it was loaded
 ** (snt_model_check_file fails) is not shared: it is set aside for those who
 ** hold it, and the folder is loaded anew (cacheLoadCount goes up by one). */
-CachedModel *cacheAcquire(const char *zKey, snt_error *err);
+CachedModel *cacheAcquire(const char *zKey, int iPrec, snt_error *err);
 /* Another reference to a model already held. */
 void cacheRetain(CachedModel *p);
 /* Drop one reference; the model is freed when the last one goes. NULL: no-op. */
@@ -39,11 +48,12 @@ const snt_model *cacheModel(const CachedModel *p);
 ** "positive" or "pos" (any case); else 1 for a two-label model; else -1. */
 int cachePositiveLabel(const CachedModel *p);
 
-/* 1 when the model of zKey (NULL: embedded) is loaded in this process. */
-int cacheIsLoaded(const char *zKey);
-/* How many times the model of zKey has been loaded in this process (a test
-** counter: it stays 1 however many connections and threads share it). */
-long cacheLoadCount(const char *zKey);
+/* 1 when the model of zKey (NULL: embedded) at iPrec is loaded in this process. */
+int cacheIsLoaded(const char *zKey, int iPrec);
+/* How many times the model of zKey at iPrec has been loaded (int8: built) in
+** this process (a test counter: it stays 1 however many connections and
+** threads share it). */
+long cacheLoadCount(const char *zKey, int iPrec);
 
 /* The embedded default model (ext/default_model.S): 1 and its three files
 ** when the build has one, 0 when it does not. */

@@ -3,6 +3,7 @@
 **
 **   SELECT * FROM sentiment_models;
 **   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
+**   INSERT INTO sentiment_models(name, path, precision) VALUES ('fast', '/models/imdb', 'int8');
 **   INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/m');
 **   DELETE FROM sentiment_models WHERE name = 'imdb';
 **   SELECT sentiment_register('imdb', '/models/imdb');  -- the same, unhideable
@@ -16,10 +17,13 @@
 ** the model from its config.json (so listing loads nothing): model_type,
 ** labels (a JSON array in id order), n_layers, dim, vocab_size, max_length
 ** (tokens, [CLS] and [SEP] included), loaded (1 when the model is in memory
-** in this process) and loads (how many times this process has loaded it).
-** Only name and path can be written; UPDATE is refused (DELETE, then INSERT).
-** A name already there is an error, replaced by INSERT OR REPLACE, kept as it
-** is by INSERT OR IGNORE.
+** in this process) and loads (how many times this process has loaded it),
+** then precision: 'f32' (the default: exact) or 'int8' (the opt-in int8
+** path, core/quant.c: linear layers in int8, logits within about 1e-2; the
+** same folder at both precisions shares one mapping of its weights).
+** Only name, path and precision can be written; UPDATE is refused (DELETE,
+** then INSERT). A name already there is an error, replaced by INSERT OR
+** REPLACE, kept as it is by INSERT OR IGNORE.
 ** Changes take effect at once and are not undone by ROLLBACK.
 **
 ** A table or view named sentiment_models in a database the connection opens
@@ -42,8 +46,10 @@ SQLITE_EXTENSION_INIT3
 
 enum {
   COL_NAME, COL_PATH, COL_MODEL_TYPE, COL_LABELS, COL_N_LAYERS, COL_DIM, COL_VOCAB_SIZE,
-  COL_MAX_LENGTH, COL_LOADED, COL_LOADS
+  COL_MAX_LENGTH, COL_LOADED, COL_LOADS, COL_PRECISION
 };
+
+static const char *const azPrec[] = {"f32", "int8"}; /* by CACHE_F32, CACHE_INT8 */
 
 typedef struct ModelsVtab {
   sqlite3_vtab base;
@@ -66,7 +72,7 @@ static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
                                 "CREATE TABLE x(name TEXT, path TEXT, model_type TEXT, "
                                 "labels TEXT, n_layers INTEGER, dim INTEGER, "
                                 "vocab_size INTEGER, max_length INTEGER, loaded INTEGER, "
-                                "loads INTEGER)");
+                                "loads INTEGER, precision TEXT)");
   if (rc != SQLITE_OK) return rc;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   ModelsVtab *pVtab = sqlite3_malloc(sizeof *pVtab);
@@ -159,11 +165,15 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     if (e->zPath) sqlite3_result_text(ctx, e->zPath, -1, SQLITE_TRANSIENT);
     return SQLITE_OK;
   }
+  if (iCol == COL_PRECISION) {
+    sqlite3_result_text(ctx, azPrec[e->iPrec], -1, SQLITE_STATIC);
+    return SQLITE_OK;
+  }
   if (iCol == COL_LOADED || iCol == COL_LOADS) {
     int bOk;
     char *zKey = entryKey(e, &bOk);
-    if (iCol == COL_LOADED) sqlite3_result_int(ctx, bOk && cacheIsLoaded(zKey));
-    else sqlite3_result_int64(ctx, bOk ? cacheLoadCount(zKey) : 0);
+    if (iCol == COL_LOADED) sqlite3_result_int(ctx, bOk && cacheIsLoaded(zKey, e->iPrec));
+    else sqlite3_result_int64(ctx, bOk ? cacheLoadCount(zKey, e->iPrec) : 0);
     free(zKey);
     return SQLITE_OK;
   }
@@ -210,9 +220,24 @@ static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   /* INSERT: argv[1] is the rowid (ignored: rowids are assigned), then the
   ** columns in declaration order. */
   for (int i = COL_MODEL_TYPE; i < argc - 2; i++) {
-    if (sqlite3_value_type(argv[2 + i]) != SQLITE_NULL) {
-      return modelsError(pVtab, "only name and path can be set; the other columns come from "
-                                "the model's config.json");
+    if (i != COL_PRECISION && sqlite3_value_type(argv[2 + i]) != SQLITE_NULL) {
+      return modelsError(pVtab, "only name, path and precision can be set; the other columns "
+                                "come from the model's config.json");
+    }
+  }
+  int iPrec = CACHE_F32;
+  if (sqlite3_value_type(argv[2 + COL_PRECISION]) != SQLITE_NULL) {
+    const char *z = (const char *)sqlite3_value_text(argv[2 + COL_PRECISION]);
+    if (!z) return SQLITE_NOMEM;
+    if (strcmp(z, "int8") == 0) {
+      iPrec = CACHE_INT8;
+    } else if (strcmp(z, "f32") != 0) {
+      char *zMsg =
+          sqlite3_mprintf("precision must be 'f32' (the default, exact) or 'int8', not '%s'", z);
+      if (!zMsg) return SQLITE_NOMEM;
+      modelsError(pVtab, zMsg);
+      sqlite3_free(zMsg);
+      return SQLITE_ERROR;
     }
   }
   const char *zName = (const char *)sqlite3_value_text(argv[2 + COL_NAME]);
@@ -227,7 +252,7 @@ static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     *pRowid = pOld->iRowid;
     return SQLITE_OK;
   }
-  rc = sntConnAdd(p, zName, zPath, eConflict == SQLITE_REPLACE, &zErr);
+  rc = sntConnAdd(p, zName, zPath, iPrec, eConflict == SQLITE_REPLACE, &zErr);
   if (rc == SQLITE_OK) {
     *pRowid = sntConnFind(p, zName)->iRowid;
   } else if (zErr) {
@@ -272,7 +297,7 @@ static void registerFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                          "sentiment_register('imdb', '/path/to/model')", -1);
     return;
   }
-  int rc = sntConnAdd(p, zName, zPath, 1, &zErr);
+  int rc = sntConnAdd(p, zName, zPath, CACHE_F32, 1, &zErr);
   if (rc == SQLITE_OK) {
     p->bDirect = 1;
     sqlite3_result_text(ctx, sntConnFind(p, zName)->zPath, -1, SQLITE_TRANSIENT);

@@ -118,7 +118,8 @@ const snt_config *sntEntryConfig(SntEntry *e) {
   return e->eCfg == 1 ? &e->cfg : NULL;
 }
 
-int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, char **pzErr) {
+int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int iPrec, int bReplace,
+               char **pzErr) {
   char *zReal = NULL;
   struct stat st;
   SntEntry *pOld = sntConnFind(p, zName), *e;
@@ -141,6 +142,7 @@ int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, c
     goto done;
   }
   if (!(e = entryAppend(p, zName, zReal))) goto nomem;
+  e->iPrec = iPrec;
   /* Parse config.json now, so that a wrong folder fails here and not at the
   ** first sentiment() call; the weights are still loaded lazily. */
   rc = entryParseConfig(e, &err);
@@ -171,7 +173,7 @@ static int entryAttach(SntEntry *e, snt_error *err) {
     return snt_error_set(err, iErr == ENOMEM ? SNT_ERR_NOMEM : SNT_ERR_IO,
                          "cannot open model '%.900s': %s", e->zPath, strerror(iErr));
   }
-  e->pModel = cacheAcquire(zReal, err);
+  e->pModel = cacheAcquire(zReal, e->iPrec, err);
   free(zReal);
   if (!e->pModel) return err->code;
   const snt_model *m = cacheModel(e->pModel);

@@ -29,6 +29,7 @@ typedef struct SntEntry {
   sqlite3_int64 iRowid;  /* rowid in sentiment_models: stable, never reused */
   char *zName;
   char *zPath;           /* model folder; NULL: the embedded default model */
+  int iPrec;             /* CACHE_F32 (the default) or CACHE_INT8: sentiment_models.precision */
   snt_config cfg;        /* config.json for the listing, parsed on demand ... */
   int eCfg;              /* ... 0: not yet, 1: parsed into cfg, 2: failed */
   CachedModel *pModel;   /* NULL until the first call that needs the model */
@@ -65,11 +66,13 @@ SntEntry *sntConnFindRowid(SntConn *p, sqlite3_int64 iRowid);
 /* The first entry with a rowid greater than iRowid, or NULL. */
 SntEntry *sntConnNext(SntConn *p, sqlite3_int64 iRowid);
 
-/* Register folder zPath under zName (the folder must exist and hold a
-** config.json that parses; its realpath is stored). With bReplace an
-** existing zName is replaced, else it is an error. Returns an SQLite code;
-** on error *pzErr is an sqlite3_malloc'd message (NULL for SQLITE_NOMEM). */
-int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int bReplace, char **pzErr);
+/* Register folder zPath under zName at precision iPrec (CACHE_F32 or
+** CACHE_INT8; the folder must exist and hold a config.json that parses; its
+** realpath is stored). With bReplace an existing zName is replaced, else it
+** is an error. Returns an SQLite code; on error *pzErr is an sqlite3_malloc'd
+** message (NULL for SQLITE_NOMEM). */
+int sntConnAdd(SntConn *p, const char *zName, const char *zPath, int iPrec, int bReplace,
+               char **pzErr);
 /* Drop the entry of iRowid (its model reference too); no-op if absent. */
 void sntConnRemove(SntConn *p, sqlite3_int64 iRowid);
 

@@ -3,7 +3,7 @@
 
 .PHONY: bench bench-tools
 bench-tools: build/bench/sgemm build/bench/dump_ids build/bench/sql_bench build/bench/noscan/sentiment.so \
-             build/bench/threads
+             build/bench/threads build/bench/qgemm
 
 # The library without sentiment_scan (bench/noscan.c registers nothing in
 # its place): the scalar path "before", for bench/run.sh.
@@ -20,6 +20,10 @@ build/bench/dump_ids: bench/dump_ids.c $(CORE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS) -lsqlite3
 
 build/bench/threads: bench/threads.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS)
+
+build/bench/qgemm: bench/qgemm.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS)
 

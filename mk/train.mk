@@ -4,7 +4,9 @@
 #   make train-test   the Python side: tokenizer, torch model, fine-tuning recipe, export
 #   make eval         accuracy, precision/recall and speed on the validation slice
 #                     (EVAL_MODEL=name EVAL_DIR=folder to evaluate another model)
-.PHONY: train train-test eval
+#   make eval-int8    the int8 path against f32 on the same slice (EVAL_DIR, default
+#                     models/default): label agreement, accuracy, |Δlogit|
+.PHONY: train train-test eval eval-int8
 
 EVAL_DB    ?= build/imdb-train.db
 EVAL_WHERE ?= split='train' AND id % 10 = 0
@@ -22,3 +24,6 @@ $(EVAL_DB):
 
 eval: sentiment.so $(EVAL_DB)
 	sql/eval.sh $(EVAL_DB) reviews text label "$(EVAL_WHERE)" $(EVAL_MODEL) $(EVAL_DIR)
+
+eval-int8: sentiment.so $(EVAL_DB)
+	sql/eval_int8.sh $(EVAL_DB) reviews text label "$(EVAL_WHERE)" $(or $(EVAL_DIR),models/default)

@@ -380,6 +380,54 @@ static void test_f16_decoder(void) {
   CHECK(snt_bf16_to_f32(0x3f80) == 1.0f && snt_bf16_to_f32(0xc040) == -3.0f, "BF16 decoder");
 }
 
+/* The int8 twin (snt_model_quantize) on the same cases, against the F32
+** logits f32: label agreement and max / mean |Δlogit|. The bounds come from
+** measurement (printed): on these tiny random models, whose F32 logits
+** reach ±1–2, int8 moved them by at most 0.041 (tiny-distilbert) and 0.049
+** (tiny-bert), 0.008–0.011 on average, and agreed on 268/268 and 196/198
+** labels; a wrong product or scale moves them by as much as the logits
+** themselves. Also: its own memory ≤ 30% of the F32 weights. */
+static void test_int8(const snt_model *m, const golden *g, const float *f32, const char *name) {
+  snt_error err = {0};
+  snt_model *q = snt_model_quantize(m, &err);
+  CHECK(q != NULL, "%s: quantize: %s", name, err.msg);
+  snt_state *s = q ? snt_state_new(q, 0, &err) : NULL;
+  CHECK(!q || s, "%s: int8 state: %s", name, err.msg);
+  if (!s) {
+    snt_model_free(q);
+    return;
+  }
+  int C = snt_model_config(m)->n_labels, agree = 0, n = 0;
+  double worst = 0, sum = 0, big = 0;
+  float lg[8];
+  for (int i = 0; i < g->n; i++) {
+    if (snt_forward(q, s, g->c[i].ids, g->c[i].n, lg, &err) != SNT_OK) {
+      CHECK(0, "%s: int8 case %d: %s", name, i, err.msg);
+      continue;
+    }
+    const float *r = f32 + (size_t)i * C;
+    agree += argmax(lg, C) == argmax(r, C);
+    for (int j = 0; j < C; j++) {
+      double d = fabs((double)lg[j] - r[j]);
+      worst = d > worst ? d : worst;
+      big = fabs(r[j]) > big ? fabs(r[j]) : big;
+      sum += d, n++;
+    }
+  }
+  printf("  int8: labels agree with F32 on %d/%d, max |dlogit| %.3g, mean %.3g (F32 max |logit| %.3g)\n",
+         agree, g->n, worst, n ? sum / n : 0.0, big);
+  CHECK(agree >= g->n * 0.98, "%s: int8 labels agree with F32 on only %d of %d", name, agree, g->n);
+  CHECK(worst < 0.08, "%s: int8 max |dlogit| %g", name, worst);
+  CHECK(n && sum / n < 0.02, "%s: int8 mean |dlogit| %g", name, n ? sum / n : 0.0);
+  CHECK(worst > 0, "%s: int8 logits equal F32's to the bit: the int8 path did not run", name);
+  CHECK(snt_model_is_int8(q) && !snt_model_is_int8(m), "%s: snt_model_is_int8", name);
+  CHECK(snt_model_owned_bytes(q) <= snt_model_weight_bytes(m) * 3 / 10,
+        "%s: int8 owns %zu bytes, over 30%% of the %zu F32 weight bytes", name,
+        snt_model_owned_bytes(q), snt_model_weight_bytes(m));
+  snt_state_free(s);
+  snt_model_free(q);
+}
+
 static void test_golden(const char *shared, const char *name) {
   char dir[4096], path[4200];
   snprintf(dir, sizeof dir, "%s/golden/models/%s", shared, name);
@@ -406,6 +454,7 @@ static void test_golden(const char *shared, const char *name) {
   bd = run_batched(m, &g, one, 512);
   CHECK(bd < 1e-5, "%s: batch (512) differs from one-by-one by %g", name, bd);
   run_threads(m, &g, one);
+  test_int8(m, &g, one, name);
   test_dtypes(dir, &g, one, C);
   free(one);
   snt_model_free(m);

@@ -1,0 +1,96 @@
+/*
+** quant.c — int8 weights and 7-bit activations for the opt-in int8 path
+** (quant.h): quantizing, and the linear layer built on snt_q8_gemm
+** (ops_int8_avx2.c).
+*/
+#include "quant.h"
+
+#include <math.h>
+#include <string.h>
+
+int snt_q8_pad(int K) { return (K + 31) & ~31; }
+
+static long clampl(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void snt_q8_weights(int8_t *wq, float *scale, int32_t *sum, const float *w, int N, int K) {
+  int Kp = snt_q8_pad(K);
+  for (int o = 0; o < N; o++) {
+    const float *v = w + (size_t)o * K;
+    int8_t *q = wq + (size_t)o * Kp;
+    float mx = 0;
+    for (int k = 0; k < K; k++) mx = fabsf(v[k]) > mx ? fabsf(v[k]) : mx;
+    float inv = mx > 0 ? 127.0f / mx : 0.0f;
+    int32_t s = 0;
+    for (int k = 0; k < K; k++) {
+      q[k] = (int8_t)clampl(lrintf(v[k] * inv), -127, 127);
+      s += q[k];
+    }
+    memset(q + K, 0, (size_t)(Kp - K));
+    scale[o] = mx / 127.0f;
+    sum[o] = s;
+  }
+}
+
+void snt_q8_rows_ref(uint8_t *xq, float *sx, int32_t *zx, const float *x, int T, int K) {
+  int Kp = snt_q8_pad(K);
+  for (int t = 0; t < T; t++) {
+    const float *v = x + (size_t)t * K;
+    uint8_t *q = xq + (size_t)t * Kp;
+    float lo = 0, hi = 0;
+    for (int k = 0; k < K; k++) {
+      lo = v[k] < lo ? v[k] : lo;
+      hi = v[k] > hi ? v[k] : hi;
+    }
+    float inv;
+    int32_t z;
+    if (!snt_q8_row_scale(lo, hi, &sx[t], &inv, &zx[t])) {
+      memset(q, 0, (size_t)Kp);
+      continue;
+    }
+    z = zx[t];
+    for (int k = 0; k < K; k++) q[k] = (uint8_t)clampl(lrintf(v[k] * inv) + z, 0, 127);
+    memset(q + K, 0, (size_t)(Kp - K));
+  }
+}
+
+int snt_q8_row_scale(float lo, float hi, float *scale, float *inv, int32_t *zero) {
+  float s = (hi - lo) / 127.0f;
+  *zero = 0;
+  if (!(s > 0)) { /* all zeros (or NaN: no scale fits; the output is NaN then) */
+    *scale = s == 0 ? 0.0f : NAN;
+    *inv = 0;
+    return 0;
+  }
+  *scale = s;
+  *inv = 1.0f / s;
+  *zero = (int32_t)clampl(lrintf(-lo * *inv), 0, 127);
+  return 1;
+}
+
+/* Blocks of BT activation rows (≤ 96 KB at Kp 3,072: in L2) against BN
+** weight rows at a time, the int32 results in a 16 KB buffer on the stack,
+** then corrected for the zero point and scaled into y. */
+enum { BT = 32, BN = 128 };
+
+void snt_linear_q8(float *y, const float *x, const snt_q8 *w, const float *b, int T,
+                   const snt_q8_scratch *s) {
+  int N = w->N, Kp = w->Kp;
+  int32_t acc[BT * BN];
+  snt_q8_rows(s->xq, s->sx, s->zx, x, T, w->K);
+  for (int t0 = 0; t0 < T; t0 += BT) {
+    int nt = T - t0 < BT ? T - t0 : BT;
+    for (int o0 = 0; o0 < N; o0 += BN) {
+      int no = N - o0 < BN ? N - o0 : BN;
+      snt_q8_gemm(acc, BN, s->xq + (size_t)t0 * Kp, w->w + (size_t)o0 * Kp, nt, no, Kp);
+      for (int t = 0; t < nt; t++) {
+        float *yr = y + (size_t)(t0 + t) * N + o0;
+        float st = s->sx[t0 + t];
+        int32_t z = s->zx[t0 + t];
+        /* Σ (xu − z)·w: both terms and the difference stay under Kp·127² in magnitude */
+        for (int o = 0; o < no; o++)
+          yr[o] = (float)(acc[t * BN + o] - z * w->sum[o0 + o]) * (st * w->scale[o0 + o]) +
+                  (b ? b[o0 + o] : 0.0f);
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/*
+** quant.h — the opt-in int8 path: linear layers with int8 weights and 7-bit
+** activations, int32 accumulation, F32 scales.
+**
+**   w (N, K) F32 ─► snt_q8_weights (once, at load) ─► int8 rows in [-127, 127],
+**                   one F32 scale and one int32 row sum per output
+**   x (T, K) F32 ─► snt_q8_rows (per token row, at run time) ─► u8 in [0, 127],
+**                   a scale and a zero point per row
+**   y[t][o] = sx[t] · sw[o] · (Σ_k xu[t][k] · wq[o][k] − zx[t] · Σ_k wq[o][k]) + b[o]
+**
+** Weights are symmetric per output row: q = round(w / s), s = max|w| / 127.
+** Activations are asymmetric per token row over [min(x, 0), max(x, 0)] in 127
+** steps, so 0 is exact: xu = round(x / s) + z, s = (max − min) / 127,
+** z = round(−min / s). Seven bits, not eight, so that vpmaddubsw cannot
+** saturate (ops_int8_avx2.c says why). A row of zeros gets scale 0.
+** Rows are stored Kp = K rounded up to 32 bytes apart, zero-padded, so the
+** kernels need no tail loop over K.
+**
+** Internal to core/ and tests/.
+*/
+#ifndef SNT_QUANT_H
+#define SNT_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct snt_q8 {
+  const int8_t *w;       /* (N, Kp): row o is output o's weights */
+  const float *scale;    /* (N) */
+  const int32_t *sum;    /* (N) Σ_k w[o][k], for the activations' zero point */
+  int N, K, Kp;
+} snt_q8;
+
+/* K rounded up to a multiple of 32. */
+int snt_q8_pad(int K);
+
+/* Quantize w (N, K) into wq (N, Kp), scale (N) and sum (N), per output row. */
+void snt_q8_weights(int8_t *wq, float *scale, int32_t *sum, const float *w, int N, int K);
+
+/* Quantize each of the T rows of x (T, K) into xq (T, Kp) (values 0..127),
+** sx (T) and zx (T). ops_int8_avx2.c: AVX2 where the CPU has it (the same
+** bytes as the plain loop for finite input), else snt_q8_rows_ref. */
+void snt_q8_rows(uint8_t *xq, float *sx, int32_t *zx, const float *x, int T, int K);
+void snt_q8_rows_ref(uint8_t *xq, float *sx, int32_t *zx, const float *x, int T, int K);
+/* A row's scale, 1/scale and zero point from its min(x, 0) and max(x, 0);
+** 0 when the row is all zeros (scale 0) or not finite (scale NaN). */
+int snt_q8_row_scale(float lo, float hi, float *scale, float *inv, int32_t *zero);
+
+/* acc (T, N), ldacc apart, = x (T, Kp) · w (N, Kp)ᵀ in int32, exact, for x in
+** [0, 127], w in [-127, 127], Kp a multiple of 32 and at most 65,536.
+** ops_int8_avx2.c: AVX2 where the CPU has it, else the reference loop. */
+void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+                 int Kp);
+void snt_q8_gemm_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+                     int Kp);
+
+/* Scratch snt_linear_q8 needs for T rows of K inputs: xq (T, Kp) bytes, then
+** sx and zx (T) each. */
+typedef struct snt_q8_scratch {
+  uint8_t *xq;
+  float *sx;
+  int32_t *zx;
+} snt_q8_scratch;
+
+/* y (T, N) = x (T, K) · wᵀ + b (N, may be NULL) through int8. */
+void snt_linear_q8(float *y, const float *x, const snt_q8 *w, const float *b, int T,
+                   const snt_q8_scratch *s);
+
+#endif

@@ -36,6 +36,9 @@ CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN
 END;
 INSERT INTO t VALUES ('/tmp');
 SELECT name FROM sentiment_models;
+-- precision is f32 (the default) or int8; anything else names both.
+SELECT name, precision FROM sentiment_models;
+INSERT INTO sentiment_models(name, path, precision) VALUES ('q', '/tmp', 'fp16');
 -- 'default' can be dropped; then it is unknown like any other name.
 DELETE FROM sentiment_models WHERE name = 'default';
 SELECT count(*) AS n_models FROM sentiment_models;

@@ -26,38 +26,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("SENTIMENT_SHARED", os.path.join(ROOT, "..", "shared"))
 sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pycheck import Checks  # noqa: E402
 ENV = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), SENTIMENT_THREADS="1")
 ENV.pop("SENTIMENT_MODEL", None)
 os.environ.pop("SENTIMENT_MODEL", None)
-passed = failed = skipped = 0
-
-
 T0 = time.time()
+T = Checks("test_distributed")
+check, skip = T.check, T.skip
 
 
 def phase(what):
     print("test_distributed: %5.1f s %s" % (time.time() - T0, what))
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL test_distributed:", what)
-
-
-def skip(why):
-    global skipped
-    skipped += 1
-    print("SKIP test_distributed:", why)
-
-
-def summary():
-    tail = ", %d skipped" % skipped if skipped else ""
-    print("test_distributed: %d passed, %d failed%s" % (passed, failed, tail))
-    sys.exit(1 if failed else 0)
 
 
 CLEAN = 1200
@@ -290,7 +270,7 @@ def test_local_cluster(tmp, src, want, want_clean):
             score_table(src, q, out, "tiny", client=client, model=folder, threads=1)
             compare("model folder", read_out(out, "tiny"), local_scan(src, q, folder))
         else:
-            skip("no shared folder at %s: the model-folder run is not checked" % SHARED)
+            T.skip_shared("no shared folder at %s: the model-folder run is not checked" % SHARED)
     finally:
         client.close()
         cluster.close()
@@ -370,7 +350,7 @@ def main():
     except ImportError:
         skip("Dask distributed is not installed (apt-get install python3-distributed, "
              "or bash .ci/deps): sqlite_sentiment.distributed is not tested")
-        summary()
+        T.finish()
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     tmp = tempfile.mkdtemp(prefix="test_distributed.")
     try:
@@ -384,7 +364,7 @@ def main():
         test_scheduler(tmp, src, want, want_clean)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    summary()
+    T.finish()
 
 
 # LocalCluster starts its workers with multiprocessing "spawn", which imports

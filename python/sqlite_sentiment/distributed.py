@@ -78,7 +78,7 @@ class SentimentPlugin(_PluginBase):
     @staticmethod
     def _open():
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        sqlite_sentiment.load(conn)
+        sqlite_sentiment.load(conn, interruptible=False)   # no Ctrl-C on a worker
         conn.execute("CREATE TEMP TABLE batch(k, t)")   # no affinity: values stay as sent
         return conn, {}
 

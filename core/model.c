@@ -17,10 +17,16 @@
 ** Letters: V vocab, Pm max positions, D width, H heads, F FFN width, L layers,
 ** C labels, N tokens in a batch (all sequences packed), T one sequence's length.
 **
-** Memory: F32 tensors point into the read-only mapping of model.safetensors;
-** F16/BF16 tensors (and F32 ones not 4-byte aligned in the file) are
-** converted into one owned block. The model is never written after open, so
-** threads share it; each brings an snt_state, all scratch allocated up front.
+** Memory: by default every tensor is read from model.safetensors (pread, F16
+** and BF16 converted) into one owned block and the file is closed, so nothing
+** done to the file later can reach a loaded model. With map_weights, and for
+** a model opened from memory, F32 tensors point into the read-only mapping
+** or buffer instead (only F16/BF16 and misaligned F32 ones are converted).
+** The model is never written after open, so threads share it; each brings
+** an snt_state, all scratch allocated up front.
+**
+** Limits (snt_open_opts): parameters, FLOPs per token and bytes of memory
+** are computed from config.json and checked before any weight is read.
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,7 +59,8 @@ enum { Q8_Q, Q8_K, Q8_V, Q8_O, Q8_1, Q8_2 };
 struct snt_model {
   snt_config cfg;
   snt_vocab *vocab;
-  snt_safetensors *st;         /* the mapping F32 weights point into */
+  snt_safetensors *st;         /* the mapping or buffer F32 weights point into;
+                                  NULL once a read file's weights are all in owned */
   float *owned;                /* converted / realigned tensors, one block */
   size_t owned_bytes;          /* its size */
   size_t weight_bytes;         /* every bound tensor, as F32 */
@@ -81,6 +88,8 @@ struct snt_state {
   float *h;                    /* (N, F) FFN hidden */
   float *scores;               /* (Pm, Pm) one head of one sequence */
   snt_q8_scratch q8;           /* int8 models: (N, q8kp) activations, (N) scales, zero points */
+  int (*cancel)(void *);       /* asked before each layer; NULL: never */
+  void *cancel_arg;
 };
 
 /* ---- binding: tensor names and shapes the config implies ----------------- */
@@ -205,8 +214,14 @@ static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
   if (k < cap) snprintf(buf + k, cap - k, ")");
 }
 
-/* Find, check and point every tensor of the table. */
-static int bind_all(snt_model *m, binder *bd, snt_error *err) {
+/* Used in place: an F32 tensor 4-byte aligned in a mapping or buffer. */
+static int in_place(const snt_st_tensor *t) {
+  return t->data && t->dtype == SNT_DT_F32 && !((uintptr_t)t->data & 3);
+}
+
+/* Find, check and point every tensor of the table; copy or convert into
+** m->owned what is not used in place, within max_bytes. */
+static int bind_all(snt_model *m, binder *bd, uint64_t max_bytes, snt_error *err) {
   size_t owned = 0; /* floats to convert or realign */
   for (int i = 0; i < bd->n; i++) {
     bind *b = &bd->b[i];
@@ -225,20 +240,26 @@ static int bind_all(snt_model *m, binder *bd, snt_error *err) {
       return snt_error_set(err, SNT_ERR_UNSUPPORTED,
                            "%s: dtype %s is not supported (F32, F16 or BF16)", b->name,
                            snt_dtype_name(t->dtype));
-    if (t->dtype != SNT_DT_F32 || ((uintptr_t)t->data & 3)) owned += t->numel;
+    if (!in_place(t)) owned += t->numel;
     m->weight_bytes += (size_t)t->numel * sizeof(float);
   }
+  if ((uint64_t)owned * sizeof *m->owned > max_bytes)
+    return snt_error_set(err, SNT_ERR_TOO_BIG,
+                         "the model needs %llu bytes of memory for its weights, over the limit "
+                         "of %llu (SENTIMENT_MAX_MODEL_BYTES)",
+                         (unsigned long long)owned * sizeof *m->owned,
+                         (unsigned long long)max_bytes);
   m->owned_bytes = owned * sizeof *m->owned;
-  m->owned = snt_calloc(owned, sizeof *m->owned);
+  m->owned = snt_malloc(owned * sizeof *m->owned);
   if (!m->owned)
     return snt_error_set(err, SNT_ERR_NOMEM, "out of memory converting %zu weights to F32", owned);
   float *p = m->owned;
   for (int i = 0; i < bd->n; i++) {
     const snt_st_tensor *t = bd->b[i].t;
-    if (t->dtype == SNT_DT_F32 && !((uintptr_t)t->data & 3)) {
+    if (in_place(t)) {
       *bd->b[i].dst = (const float *)(const void *)t->data;
     } else {
-      int rc = snt_st_to_f32(t, p, err);
+      int rc = snt_st_load_f32(m->st, t, p, err);
       if (rc) return rc;
       *bd->b[i].dst = p;
       p += t->numel;
@@ -247,9 +268,46 @@ static int bind_all(snt_model *m, binder *bd, snt_error *err) {
   return SNT_OK;
 }
 
+/* opts with its zeros replaced by the defaults. */
+static snt_open_opts resolve_opts(const snt_open_opts *o) {
+  snt_open_opts r = {0};
+  if (o) r = *o;
+  if (!r.max_params) r.max_params = SNT_DEFAULT_MAX_PARAMS;
+  if (!r.max_flops) r.max_flops = SNT_DEFAULT_MAX_FLOPS;
+  if (!r.max_bytes) r.max_bytes = SNT_DEFAULT_MAX_BYTES;
+  return r;
+}
+
+/* The parameters and FLOPs per token (at max_pos tokens of context) that c
+** implies, against the limits. config.c bounds every size (V ≤ 2^24,
+** D ≤ 2^14, F ≤ 2^16, L ≤ 2^8, Pm ≤ 2^13, C ≤ 2^16), so uint64 cannot
+** overflow here. */
+static int check_limits(const snt_config *c, const snt_open_opts *o, snt_error *err) {
+  uint64_t V = (uint64_t)c->vocab_size, D = (uint64_t)c->dim, F = (uint64_t)c->ffn_dim;
+  uint64_t L = (uint64_t)c->n_layers, Pm = (uint64_t)c->max_pos, C = (uint64_t)c->n_labels;
+  uint64_t T = c->arch == SNT_ARCH_BERT ? (uint64_t)c->type_vocab_size : 0;
+  uint64_t layer = 4 * (D * D + D) + 2 * D + (F * D + F) + (D * F + D) + 2 * D;
+  uint64_t params = (V + Pm + T + 2) * D + L * layer + (D * D + D) + (C * D + C);
+  /* Per token: 2 FLOPs per multiply-add of the six matrices of a layer, and
+  ** attention over Pm tokens (Q·K and weights·V: 2 × 2·D per pair). */
+  uint64_t flops = L * (2 * (4 * D * D + 2 * D * F) + 4 * D * Pm);
+  if (params > o->max_params)
+    return snt_error_set(err, SNT_ERR_TOO_BIG,
+                         "config.json describes %llu parameters, over the limit of %llu "
+                         "(SENTIMENT_MAX_PARAMS)",
+                         (unsigned long long)params, (unsigned long long)o->max_params);
+  if (flops > o->max_flops)
+    return snt_error_set(err, SNT_ERR_TOO_BIG,
+                         "config.json describes %llu FLOPs per token at %llu tokens, over the "
+                         "limit of %llu (SENTIMENT_MAX_FLOPS)",
+                         (unsigned long long)flops, (unsigned long long)Pm,
+                         (unsigned long long)o->max_flops);
+  return SNT_OK;
+}
+
 /* Takes ownership of cfg's contents, v and st, whatever happens. */
 static snt_model *model_build(snt_config *cfg, snt_vocab *v, snt_safetensors *st,
-                              snt_error *err) {
+                              const snt_open_opts *opts, snt_error *err) {
   binder bd = {0};
   int rc = SNT_OK;
   snt_model *m = snt_calloc(1, sizeof *m);
@@ -273,7 +331,15 @@ static snt_model *model_build(snt_config *cfg, snt_vocab *v, snt_safetensors *st
   }
   if (m->cfg.arch == SNT_ARCH_BERT) table_bert(m, &bd);
   else table_distilbert(m, &bd);
-  if ((rc = bind_all(m, &bd, err))) goto done;
+  if ((rc = bind_all(m, &bd, opts->max_bytes, err))) goto done;
+  if (!snt_st_mapped(st)) {
+    /* Read (or a buffer): every weight is in owned or the caller's buffer.
+    ** A file rewritten while it was read may have given a mix of old and new
+    ** bytes: refuse it (one fstat); otherwise let the file go. */
+    if ((rc = snt_st_check(st, err))) goto done;
+    snt_st_close(m->st);
+    m->st = NULL;
+  }
   /* Every id the tokenizer can produce must have an embedding row, and every
   ** row a piece: a vocabulary of another size belongs to another model. */
   int nv = snt_vocab_size(v);
@@ -322,6 +388,11 @@ static int is_file(const char *path) {
   return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
 int snt_config_load(const char *dir, snt_config *cfg, snt_error *err) {
   char path[4096];
   char *json = NULL;
@@ -342,6 +413,11 @@ int snt_config_load(const char *dir, snt_config *cfg, snt_error *err) {
 }
 
 snt_model *snt_model_open(const char *dir, snt_error *err) {
+  return snt_model_open_ex(dir, NULL, err);
+}
+
+snt_model *snt_model_open_ex(const char *dir, const snt_open_opts *o, snt_error *err) {
+  snt_open_opts opts = resolve_opts(o);
   char path[4096];
   snt_config cfg = {0};
   snt_vocab *v = NULL;
@@ -351,13 +427,17 @@ snt_model *snt_model_open(const char *dir, snt_error *err) {
     snt_error_set(err, SNT_ERR_ARG, "model folder is NULL");
     goto done;
   }
+  snt_test_open_hook(dir);
   if (snt_config_load(dir, &cfg, err)) goto done;
+  if (check_limits(&cfg, &opts, err)) goto done;
+  /* A vocab.txt or model.safetensors that exists but is not a regular file
+  ** is refused by name when opened (snt_open_regular). */
   if (join(path, sizeof path, dir, "vocab.txt", err)) goto done;
-  if (is_file(path)) {
+  if (exists(path)) {
     v = snt_vocab_load(path, err);
   } else {
     if (join(path, sizeof path, dir, "tokenizer.json", err)) goto done;
-    if (!is_file(path)) {
+    if (!exists(path)) {
       snt_error_set(err, SNT_ERR_IO, "%s: no vocab.txt or tokenizer.json", dir);
       goto done;
     }
@@ -365,7 +445,7 @@ snt_model *snt_model_open(const char *dir, snt_error *err) {
   }
   if (!v) goto done;
   if (join(path, sizeof path, dir, "model.safetensors", err)) goto done;
-  if (!is_file(path)) {
+  if (!exists(path)) {
     char other[4096];
     const char *why = "";
     if (join(other, sizeof other, dir, "model.safetensors.index.json", NULL) == SNT_OK &&
@@ -376,8 +456,8 @@ snt_model *snt_model_open(const char *dir, snt_error *err) {
     snt_error_set(err, SNT_ERR_IO, "%s: no model.safetensors%s", dir, why);
     goto done;
   }
-  if (!(st = snt_st_open(path, err))) goto done;
-  m = model_build(&cfg, v, st, err);
+  if (!(st = snt_st_open_ex(path, opts.map_weights, err))) goto done;
+  m = model_build(&cfg, v, st, &opts, err);
   v = NULL;
   st = NULL;
 done:
@@ -397,10 +477,12 @@ snt_model *snt_model_open_memory(const char *config_json, size_t config_len,
     snt_error_set(err, SNT_ERR_ARG, "model buffers must not be NULL");
     return NULL;
   }
+  snt_open_opts opts = resolve_opts(NULL);
   if (snt_config_parse(config_json, config_len, &cfg, err)) return NULL;
+  if (check_limits(&cfg, &opts, err)) goto fail;
   if (!(v = snt_vocab_parse_txt(vocab_txt, vocab_len, err))) goto fail;
   if (!(st = snt_st_open_memory(safetensors, st_len, err))) goto fail;
-  return model_build(&cfg, v, st, err);
+  return model_build(&cfg, v, st, &opts, err);
 fail:
   snt_config_free(&cfg);
   snt_vocab_free(v);
@@ -409,7 +491,7 @@ fail:
 
 int snt_model_check_file(const snt_model *m, snt_error *err) {
   if (!m) return snt_error_set(err, SNT_ERR_ARG, "snt_model_check_file: model is NULL");
-  return snt_st_check(m->st, err);
+  return m->st ? snt_st_check(m->st, err) : SNT_OK; /* no st: the weights are in memory */
 }
 
 /* ---- the int8 twin ------------------------------------------------------ */
@@ -535,6 +617,12 @@ snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err) {
   return s;
 }
 
+void snt_state_set_cancel(snt_state *s, int (*cancel)(void *arg), void *arg) {
+  if (!s) return;
+  s->cancel = cancel;
+  s->cancel_arg = arg;
+}
+
 void snt_state_free(snt_state *s) {
   if (!s) return;
   snt_free(s->mem);
@@ -635,7 +723,11 @@ int snt_forward_batch(const snt_model *m, snt_state *s, int n_seq, const int32_t
   int rc = check_batch(m, s, n_seq, ids, off, logits, err);
   if (rc) return rc;
   embed(m, s, n_seq, ids, off);
-  for (int l = 0; l < m->cfg.n_layers; l++) block(m, s, &m->layers[l], n_seq, off);
+  for (int l = 0; l <= m->cfg.n_layers; l++) {
+    if (s->cancel && s->cancel(s->cancel_arg))
+      return snt_error_set(err, SNT_ERR_INTERRUPTED, "interrupted");
+    if (l < m->cfg.n_layers) block(m, s, &m->layers[l], n_seq, off);
+  }
   head(m, s, n_seq, off, logits);
   return SNT_OK;
 }

@@ -1,16 +1,20 @@
 /*
-** safetensors.c — map a .safetensors file and validate its header.
-** See safetensors.h for the format and what is checked.
+** safetensors.c — read a .safetensors file's header and validate it; read
+** its tensors as F32. See safetensors.h for the format and what is checked.
 **
-** The file is mapped read-only (MAP_PRIVATE): model.c points F32 weights
-** straight into the mapping, so only the pages a forward pass touches become
-** resident. Nothing here trusts a byte of the file: every offset is checked
-** against the data size before any pointer is formed from it.
-**
-** A mapped file's descriptor stays open as long as the mapping, with the
-** size and mtime the file had when it was opened: snt_st_check fstat()s it so
-** that a caller can refuse to run on a file someone truncated or rewrote in
-** place (a read past a truncated end is SIGBUS) instead of touching it.
+** Two ways to open a file:
+**   - read (the default for models): the header is pread() into memory and
+**     each tensor is pread() straight into the caller's F32 buffer
+**     (snt_st_load_f32; F16/BF16 through a small bounce buffer). No byte of
+**     the file is ever mapped, so a file truncated or rewritten while it is
+**     read gives a short read or a changed fstat — an error — never SIGBUS.
+**   - map: the file is mapped read-only (MAP_PRIVATE) and tensors point into
+**     the mapping (model.c uses F32 ones in place, so only the pages a
+**     forward pass touches become resident). The descriptor stays open with
+**     the size and mtime the file had when it was opened, so that
+**     snt_st_check can tell a file truncated or rewritten in place.
+** Nothing here trusts a byte of the file: every offset is checked against
+** the data size before any pointer or read is formed from it.
 */
 #include "safetensors.h"
 
@@ -30,12 +34,13 @@
 #endif
 
 struct snt_safetensors {
-  void *map;                  /* the mmap'd file; NULL for a memory buffer */
+  void *map;                  /* the mmap'd file; NULL for a buffer or a read file */
   size_t map_len;
+  unsigned char *hdr;         /* read mode: the first 8 + header-length bytes */
   snt_json_doc *doc;          /* the header; tensor names point into it */
   snt_st_tensor *t;           /* (n), sorted by name */
   int n;
-  int fd;                     /* the mapped file, held open; -1 for a buffer */
+  int fd;                     /* the file, held open; -1 for a buffer */
   struct stat sb;             /* its fstat at open: size, mtime, inode, device */
   char path[];                /* the path it was opened by ("" for a buffer) */
 };
@@ -82,13 +87,14 @@ static int by_name(const void *a, const void *b) {
 static int by_offset(const void *a, const void *b) {
   const snt_st_tensor *x = *(const snt_st_tensor *const *)a;
   const snt_st_tensor *y = *(const snt_st_tensor *const *)b;
-  if (x->data != y->data) return x->data < y->data ? -1 : 1;
+  if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
   return x->nbytes < y->nbytes ? -1 : x->nbytes > y->nbytes;
 }
 
-/* One header entry → t. data points at the first data byte (size bytes). */
+/* One header entry → t. The data section (size bytes) starts at file offset
+** base; data points at it, or is NULL when the data is not in memory. */
 static int parse_tensor(const char *src, const snt_json *e, const unsigned char *data,
-                        size_t size, snt_st_tensor *t, snt_error *err) {
+                        uint64_t base, size_t size, snt_st_tensor *t, snt_error *err) {
   const char *name = e->key;
   if (e->type != SNT_JSON_OBJECT)
     return snt_error_set(err, SNT_ERR_FORMAT, "%s: tensor '%s': entry is not an object", src, name);
@@ -136,14 +142,17 @@ static int parse_tensor(const char *src, const snt_json *e, const unsigned char 
                          src, name, (long long)(end - begin), snt_dtype_name(t->dtype),
                          (unsigned long long)t->numel, (unsigned long long)nbytes);
   t->name = name;
-  t->data = data + begin;
+  t->offset = base + (uint64_t)begin;
+  t->data = data ? data + begin : NULL;
   t->nbytes = (size_t)nbytes;
   return SNT_OK;
 }
 
-/* Parse and check the header of buf[0..n) into st. src names it in errors. */
+/* Parse and check the header of a file of n bytes into st; buf holds its
+** first 8 + header-length bytes at least, all n when have_data. src names it
+** in errors. */
 static int parse(snt_safetensors *st, const char *src, const unsigned char *buf, size_t n,
-                 snt_error *err) {
+                 int have_data, snt_error *err) {
   int rc = SNT_OK;
   const snt_st_tensor **order = NULL;
   if (n < 8) {
@@ -158,7 +167,7 @@ static int parse(snt_safetensors *st, const char *src, const unsigned char *buf,
                        src, (unsigned long long)hlen, n);
     goto done;
   }
-  const unsigned char *data = buf + 8 + hlen;
+  const unsigned char *data = have_data ? buf + 8 + hlen : NULL;
   size_t size = n - 8 - (size_t)hlen;
   snt_error jerr = {0};
   st->doc = snt_json_parse((const char *)buf + 8, (size_t)hlen, &jerr);
@@ -188,7 +197,7 @@ static int parse(snt_safetensors *st, const char *src, const unsigned char *buf,
       }
       continue;
     }
-    rc = parse_tensor(src, e, data, size, &st->t[st->n], err);
+    rc = parse_tensor(src, e, data, 8 + hlen, size, &st->t[st->n], err);
     if (rc) goto done;
     st->n++;
   }
@@ -210,7 +219,7 @@ static int parse(snt_safetensors *st, const char *src, const unsigned char *buf,
   const snt_st_tensor *prev = NULL;
   for (int i = 0; i < st->n; i++) {
     if (order[i]->nbytes == 0) continue;
-    if (prev && order[i]->data < prev->data + prev->nbytes) {
+    if (prev && order[i]->offset < prev->offset + prev->nbytes) {
       rc = snt_error_set(err, SNT_ERR_FORMAT, "%s: tensors '%s' and '%s' overlap", src,
                          prev->name, order[i]->name);
       goto done;
@@ -223,8 +232,8 @@ done:
 }
 
 static snt_safetensors *open_buffer(snt_safetensors *st, const char *src, const void *buf,
-                                    size_t n, snt_error *err) {
-  if (parse(st, src, buf, n, err) != SNT_OK) {
+                                    size_t n, int have_data, snt_error *err) {
+  if (parse(st, src, buf, n, have_data, err) != SNT_OK) {
     snt_st_close(st);
     return NULL;
   }
@@ -242,61 +251,99 @@ snt_safetensors *snt_st_open_memory(const void *buf, size_t n, snt_error *err) {
     return NULL;
   }
   st->fd = -1;
-  return open_buffer(st, "safetensors buffer", buf ? buf : "", n, err);
+  return open_buffer(st, "safetensors buffer", buf ? buf : "", n, 1, err);
 }
 
-snt_safetensors *snt_st_open(const char *path, snt_error *err) {
+/* Under a quarter of the file's size allocated on disk: mostly holes. A
+** sparse file costs nothing to make and claims any size; reading its holes
+** gives zeros at memory speed, and a mapping of it is unbounded. Files under
+** 1 MiB are not judged (some file systems keep small files inline). */
+#define SPARSE_MIN_SIZE (1u << 20)
+
+/* The header of a file being read (not mapped) into st->hdr. */
+static int read_header(snt_safetensors *st, size_t n, snt_error *err) {
+  unsigned char len8[8];
+  if (snt_pread_all(st->fd, len8, 8, 0) != 0)
+    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': %s", st->path,
+                         errno ? strerror(errno) : "shorter than its size");
+  uint64_t hlen = 0;
+  for (int i = 7; i >= 0; i--) hlen = hlen << 8 | len8[i];
+  if (hlen > SNT_ST_MAX_HEADER || hlen > n - 8)
+    return snt_error_set(err, SNT_ERR_FORMAT,
+                         "%s: header length %llu is past the end of the file (%zu bytes) or over "
+                         "100 MB", st->path, (unsigned long long)hlen, n);
+  st->hdr = snt_malloc(8 + (size_t)hlen);
+  if (!st->hdr) return snt_error_set(err, SNT_ERR_NOMEM, "out of memory opening '%s'", st->path);
+  memcpy(st->hdr, len8, 8);
+  if (hlen && snt_pread_all(st->fd, st->hdr + 8, (size_t)hlen, 8) != 0)
+    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': %s", st->path,
+                         errno ? strerror(errno) : "shorter than its size");
+  return SNT_OK;
+}
+
+snt_safetensors *snt_st_open_ex(const char *path, int map, snt_error *err) {
   snt_safetensors *st = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    snt_error_set(err, SNT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    goto done;
-  }
+  int fd;
   struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    snt_error_set(err, SNT_ERR_IO, "cannot read '%s': not a regular file", path);
-    goto done;
-  }
+  if (snt_open_regular(path, &fd, &sb, err) != SNT_OK) return NULL;
   size_t n = (size_t)sb.st_size;
   if (n < 8) {
     snt_error_set(err, SNT_ERR_FORMAT, "%s: %zu bytes, too short for a safetensors file", path, n);
     goto done;
   }
-  /* The path rides in the same allocation (for snt_st_check's message). */
+  if (n >= SPARSE_MIN_SIZE && (uint64_t)sb.st_blocks * 512 < n / 4) {
+    snt_error_set(err, SNT_ERR_FORMAT,
+                  "%s: a sparse file (%zu bytes, of which %llu are on disk): mostly holes, not "
+                  "a model", path, n, (unsigned long long)sb.st_blocks * 512);
+    goto done;
+  }
+  /* The path rides in the same allocation (for messages). */
   size_t path_len = strlen(path);
   st = snt_calloc(1, sizeof *st + path_len + 1);
   if (!st) {
     snt_error_set(err, SNT_ERR_NOMEM, "out of memory opening '%s'", path);
     goto done;
   }
-  st->fd = -1;
   memcpy(st->path, path, path_len + 1);
-  void *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) {
-    snt_error_set(err, SNT_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
-    snt_free(st);
-    st = NULL;
-    goto done;
-  }
-  st->map = map;
-  st->map_len = n;
   st->sb = sb;
-  st->fd = fd; /* held for snt_st_check; snt_st_close closes it, on error too */
+  st->fd = fd; /* snt_st_close closes it, on error too */
   fd = -1;
-  st = open_buffer(st, path, map, n, err);
+  if (!map) {
+    if (read_header(st, n, err) != SNT_OK) {
+      snt_st_close(st);
+      return NULL;
+    }
+    return open_buffer(st, path, st->hdr, n, 0, err);
+  }
+  void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, st->fd, 0);
+  if (m == MAP_FAILED) {
+    snt_error_set(err, SNT_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+    snt_st_close(st);
+    return NULL;
+  }
+  st->map = m;
+  st->map_len = n;
+  return open_buffer(st, path, m, n, 1, err);
 done:
   if (fd >= 0) close(fd);
   return st;
+}
+
+snt_safetensors *snt_st_open(const char *path, snt_error *err) {
+  return snt_st_open_ex(path, 1, err);
 }
 
 void snt_st_close(snt_safetensors *st) {
   if (!st) return;
   if (st->map) munmap(st->map, st->map_len);
   if (st->fd >= 0) close(st->fd);
+  snt_free(st->hdr);
   snt_json_free(st->doc);
   snt_free(st->t);
   snt_free(st);
 }
+
+int snt_st_mapped(const snt_safetensors *st) { return st && st->map; }
 
 int snt_st_check(const snt_safetensors *st, snt_error *err) {
   if (!st) return snt_error_set(err, SNT_ERR_ARG, "snt_st_check: NULL");
@@ -356,21 +403,61 @@ float snt_bf16_to_f32(uint16_t h) {
   return f;
 }
 
+static int snt_to_f32_unsupported(const snt_st_tensor *t, snt_error *err) {
+  return snt_error_set(err, SNT_ERR_UNSUPPORTED,
+                       "%s: dtype %s is not supported for weights (F32, F16 or BF16)", t->name,
+                       snt_dtype_name(t->dtype));
+}
+
+static void convert(snt_dtype dt, const unsigned char *p, float *dst, size_t n);
+
 int snt_st_to_f32(const snt_st_tensor *t, float *dst, snt_error *err) {
-  const unsigned char *p = t->data;
   switch (t->dtype) {
   case SNT_DT_F32:
-    if (t->nbytes) memcpy(dst, p, t->nbytes);
+    if (t->nbytes) memcpy(dst, t->data, t->nbytes);
     return SNT_OK;
   case SNT_DT_F16:
-    for (uint64_t i = 0; i < t->numel; i++) dst[i] = snt_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
-    return SNT_OK;
   case SNT_DT_BF16:
-    for (uint64_t i = 0; i < t->numel; i++) dst[i] = snt_bf16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+    convert(t->dtype, t->data, dst, (size_t)t->numel);
     return SNT_OK;
   default:
-    return snt_error_set(err, SNT_ERR_UNSUPPORTED,
-                         "%s: dtype %s is not supported for weights (F32, F16 or BF16)", t->name,
-                         snt_dtype_name(t->dtype));
+    return snt_to_f32_unsupported(t, err);
   }
+}
+
+/* F16/BF16 bits little-endian at p → n floats. */
+static void convert(snt_dtype dt, const unsigned char *p, float *dst, size_t n) {
+  if (dt == SNT_DT_F16)
+    for (size_t i = 0; i < n; i++) dst[i] = snt_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+  else
+    for (size_t i = 0; i < n; i++) dst[i] = snt_bf16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+}
+
+static int read_failed(const snt_safetensors *st, const snt_st_tensor *t, snt_error *err) {
+  if (errno)
+    return snt_error_set(err, SNT_ERR_IO, "cannot read tensor %s from '%s': %s", t->name,
+                         st->path, strerror(errno));
+  return snt_error_set(err, SNT_ERR_CHANGED,
+                       "model file '%s' ended before tensor %s: it was truncated while being "
+                       "loaded", st->path, t->name);
+}
+
+int snt_st_load_f32(const snt_safetensors *st, const snt_st_tensor *t, float *dst,
+                    snt_error *err) {
+  if (t->data) return snt_st_to_f32(t, dst, err);
+  if (t->dtype == SNT_DT_F32) {
+    if (t->nbytes && snt_pread_all(st->fd, dst, t->nbytes, t->offset) != 0)
+      return read_failed(st, t, err);
+    return SNT_OK;
+  }
+  if (t->dtype != SNT_DT_F16 && t->dtype != SNT_DT_BF16)
+    return snt_to_f32_unsupported(t, err);
+  unsigned char buf[1 << 16];
+  for (uint64_t i = 0; i < t->numel;) {
+    size_t k = t->numel - i < sizeof buf / 2 ? (size_t)(t->numel - i) : sizeof buf / 2;
+    if (snt_pread_all(st->fd, buf, 2 * k, t->offset + 2 * i) != 0) return read_failed(st, t, err);
+    convert(t->dtype, buf, dst + i, k);
+    i += k;
+  }
+  return SNT_OK;
 }

@@ -35,7 +35,8 @@ enum {
   SNT_ERR_SHAPE,        /* a tensor is missing or has the wrong shape/dtype */
   SNT_ERR_ARG,          /* bad argument from the caller */
   SNT_ERR_TOO_BIG,      /* input over a documented limit */
-  SNT_ERR_CHANGED       /* a loaded model's file was changed on disk */
+  SNT_ERR_CHANGED,      /* a loaded model's file was changed on disk */
+  SNT_ERR_INTERRUPTED   /* the state's cancel callback asked to stop */
 };
 
 typedef struct snt_error {
@@ -126,13 +127,51 @@ void snt_config_free(snt_config *cfg);
 
 typedef struct snt_model snt_model;
 
+/* Limits a model must fit before anything big is read or allocated, all
+** computed from config.json alone (see docs/reliability.md):
+**   params  weights in the tensors the model uses;
+**   flops   multiply-adds × 2 per token of an input at the model's longest
+**           length (max_position_embeddings), attention included;
+**   bytes   weights copied or converted into memory (F32 copies, F16/BF16
+**           conversions).
+** The SQLite extension reads them from $SENTIMENT_MAX_PARAMS,
+** $SENTIMENT_MAX_FLOPS and $SENTIMENT_MAX_MODEL_BYTES. DistilBERT-base is
+** 67 M parameters, 0.16 GFLOP per token, 268 MB; BERT-large 335 M, 0.7 GFLOP,
+** 1.3 GB. */
+#define SNT_DEFAULT_MAX_PARAMS 1000000000ull       /* 1e9 */
+#define SNT_DEFAULT_MAX_FLOPS 2000000000ull        /* 2e9 per token */
+#define SNT_DEFAULT_MAX_BYTES 4294967296ull        /* 4 GiB */
+
+typedef struct snt_open_opts {
+  uint64_t max_params;  /* 0: SNT_DEFAULT_MAX_PARAMS */
+  uint64_t max_flops;   /* 0: SNT_DEFAULT_MAX_FLOPS */
+  uint64_t max_bytes;   /* 0: SNT_DEFAULT_MAX_BYTES */
+  /* 0 (the default): every weight is read (pread, never a mapping) into
+  ** memory the model owns, and the file is closed: whatever happens to the
+  ** file afterwards (truncated, rewritten in place, deleted) cannot change
+  ** or crash a loaded model. 1: F32 tensors are used in place from a
+  ** read-only mapping (no copy, pages shared with the page cache), the file
+  ** held open; then the file must only ever be replaced by rename, and
+  ** snt_model_check_file tells whether it was changed in place. */
+  int map_weights;
+} snt_open_opts;
+
 /* Open a HuggingFace model folder: config.json, vocab.txt (else
-** tokenizer.json), model.safetensors (memory-mapped; F32 used in place, F16
-** and BF16 converted). Every tensor is validated against the config. */
+** tokenizer.json), model.safetensors (F32 copied, F16 and BF16 converted).
+** Every file is opened non-blocking and must be a regular file (a FIFO or a
+** device is refused by name, without blocking); a model.safetensors mostly
+** made of holes (sparse: under a quarter of its size on disk) is refused;
+** the limits above are checked on config.json before the weights are read.
+** Every tensor is validated against the config. A file that changes while
+** it is read is an error (SNT_ERR_CHANGED), never a crash. opts may be NULL
+** (the defaults). */
+snt_model *snt_model_open_ex(const char *dir, const snt_open_opts *opts, snt_error *err);
+/* snt_model_open_ex(dir, NULL, err). */
 snt_model *snt_model_open(const char *dir, snt_error *err);
 
 /* The same from memory (the embedded default model). The buffers must outlive
-** the model; F32 tensors are used in place (safetensors must be 4-aligned). */
+** the model; F32 tensors are used in place (safetensors must be 4-aligned).
+** The default limits apply. */
 snt_model *snt_model_open_memory(const char *config_json, size_t config_len,
                                  const char *vocab_txt, size_t vocab_len,
                                  const void *safetensors, size_t st_len,
@@ -155,16 +194,17 @@ size_t snt_model_owned_bytes(const snt_model *m);
 /* Bytes of every tensor the model binds, counted as F32. */
 size_t snt_model_weight_bytes(const snt_model *m);
 
-/* Has model.safetensors changed on disk since snt_model_open mapped it?
-** F32 weights are read from the mapping, so a file truncated in place makes
-** the next forward pass read past its end: SIGBUS, which kills the process.
+/* Has model.safetensors changed on disk since snt_model_open_ex mapped it
+** (map_weights 1)? F32 weights are then read from the mapping, so a file
+** truncated in place makes the next forward pass read past its end: SIGBUS.
 ** Call this before using the weights: SNT_OK when the file (through the
 ** descriptor held since open) has the size and mtime it had then; else
 ** SNT_ERR_CHANGED with a message naming the file and saying what to do
 ** (replace by rename, load the model again), also when fstat fails. A model
-** from snt_model_open_memory always gives SNT_OK. One fstat, no allocation,
-** safe from any number of threads. It cannot help a forward pass already
-** running when the file is truncated. */
+** whose weights are in memory (the default, or from snt_model_open_memory)
+** always gives SNT_OK. One fstat, no allocation, safe from any number of
+** threads. It cannot help a forward pass already running when the file is
+** truncated: that is what map_weights 0 is for. */
 int snt_model_check_file(const snt_model *m, snt_error *err);
 
 const snt_config *snt_model_config(const snt_model *m);
@@ -177,6 +217,13 @@ int snt_model_max_len(const snt_model *m);
 typedef struct snt_state snt_state;
 snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err);
 void snt_state_free(snt_state *s);
+
+/* Cancellation: a forward pass on s calls cancel(arg) before each layer
+** (and before the classifier head); when it returns nonzero, the pass stops
+** there and returns SNT_ERR_INTERRUPTED ("interrupted"), the logits
+** unwritten. So a pass stops within one layer of being asked. cancel runs on
+** the thread that called snt_forward*; NULL (the default) never cancels. */
+void snt_state_set_cancel(snt_state *s, int (*cancel)(void *arg), void *arg);
 
 /* Logits of one sequence ids[0..n) (1 ≤ n ≤ max_len): logits is (C). */
 int snt_forward(const snt_model *m, snt_state *s, const int32_t *ids, int n,

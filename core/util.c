@@ -8,11 +8,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int snt_error_set(snt_error *err, int code, const char *fmt, ...) {
   if (err) {
@@ -64,38 +66,96 @@ char *snt_strndup(const char *s, size_t n) {
   return d;
 }
 
+static const char *file_kind(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  return "not a plain file";
+}
+
+int snt_open_regular(const char *path, int *fd, struct stat *st, snt_error *err) {
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+  *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (*fd < 0)
+    return snt_error_set(err, SNT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+  if (fstat(*fd, st) != 0) {
+    int e = errno;
+    close(*fd);
+    *fd = -1;
+    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+  }
+  if (!S_ISREG(st->st_mode)) {
+    close(*fd);
+    *fd = -1;
+    const char *base = strrchr(path, '/');
+    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': %s is not a regular file (%s)",
+                         path, base ? base + 1 : path, file_kind(st->st_mode));
+  }
+  return SNT_OK;
+}
+
+int snt_pread_all(int fd, void *buf, size_t n, uint64_t off) {
+  unsigned char *p = buf;
+  while (n) {
+    size_t want = n < (1u << 30) ? n : (1u << 30);
+    ssize_t got = pread(fd, p, want, (off_t)off);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return -1;
+    if (got == 0) {
+      errno = 0; /* end of file: shorter than it was */
+      return -1;
+    }
+    p += got;
+    n -= (size_t)got;
+    off += (uint64_t)got;
+  }
+  return 0;
+}
+
 int snt_read_file(const char *path, size_t max_bytes, char **out, size_t *n,
                   snt_error *err) {
   *out = NULL;
   *n = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return snt_error_set(err, SNT_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+  int fd;
   struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': not a regular file", path);
-  }
+  int rc = snt_open_regular(path, &fd, &st, err);
+  if (rc) return rc;
   if ((uint64_t)st.st_size > max_bytes) {
-    fclose(f);
+    close(fd);
     return snt_error_set(err, SNT_ERR_TOO_BIG, "'%s' is %lld bytes, over the limit of %zu",
                          path, (long long)st.st_size, max_bytes);
   }
   size_t size = (size_t)st.st_size;
   char *buf = snt_malloc(size + 1);
   if (!buf) {
-    fclose(f);
+    close(fd);
     return snt_error_set(err, SNT_ERR_NOMEM, "out of memory reading '%s'", path);
   }
-  size_t got = fread(buf, 1, size, f);
-  int failed = ferror(f);
-  fclose(f);
-  if (failed || got != size) {
+  int failed = snt_pread_all(fd, buf, size, 0);
+  int e = errno;
+  close(fd);
+  if (failed) {
     snt_free(buf);
-    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': short read", path);
+    return snt_error_set(err, SNT_ERR_IO, "cannot read '%s': %s", path,
+                         e ? strerror(e) : "shorter than its size (changed while read?)");
   }
   buf[size] = 0;
   *out = buf;
   *n = size;
   return SNT_OK;
+}
+
+/* ---- test hook ----------------------------------------------------------- */
+
+static void (*open_hook)(const char *dir);
+
+void snt_test_set_open_hook(void (*fn)(const char *dir)) {
+  __atomic_store_n(&open_hook, fn, __ATOMIC_SEQ_CST);
+}
+
+void snt_test_open_hook(const char *dir) {
+  void (*fn)(const char *) = __atomic_load_n(&open_hook, __ATOMIC_ACQUIRE);
+  if (fn) fn(dir);
 }

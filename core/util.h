@@ -1,7 +1,7 @@
 /*
 ** util.h — what every file of core/ shares: the allocator
 ** (one place, so tests can count allocations and make any one of them fail),
-** and reading a whole file.
+** and opening and reading files (non-blocking, regular files only).
 **
 ** Internal to core/ and tests/: ext/ includes snt.h only.
 */
@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <sys/stat.h>
 
 #include "snt.h"
 
@@ -28,6 +30,20 @@ char *snt_strndup(const char *s, size_t n);    /* always NUL-terminated */
 ** SNT_ERR_TOO_BIG past max_bytes. Caller frees *out with snt_free. */
 int snt_read_file(const char *path, size_t max_bytes, char **out, size_t *n,
                   snt_error *err);
+
+/* Open path read-only, non-blocking (a FIFO does not wait for a writer),
+** close-on-exec, and fstat it into *st: SNT_OK with *fd open on a regular
+** file; else SNT_ERR_IO naming the path and, when it is not a regular file,
+** what it is ("config.json is not a regular file (a FIFO)"), *fd -1. */
+int snt_open_regular(const char *path, int *fd, struct stat *st, snt_error *err);
+/* Read exactly n bytes at offset off of fd (EINTR and short reads retried).
+** 0, or -1 with errno set (0 when the file ended first). */
+int snt_pread_all(int fd, void *buf, size_t n, uint64_t off);
+
+/* Test hook (tests/ only): fn(dir) is called as snt_model_open_ex starts,
+** so that a test can make a load slow (NULL: none). */
+void snt_test_set_open_hook(void (*fn)(const char *dir));
+void snt_test_open_hook(const char *dir);
 
 /* Test hooks (tests/ only): make the k-th allocation from now fail (k ≥ 1;
 ** 0 turns failures off) and count the allocations made so far. */

@@ -8,6 +8,19 @@ static pthread_mutex_t blasMutex = PTHREAD_MUTEX_INITIALIZER;
 static int blasUsers = 0;
 static int blasSaved = 1;
 
+/* fork(): the mutex is taken around it, so a child never inherits it held
+** (only the forking thread lives on in the child). */
+static void blasForkPrepare(void) { pthread_mutex_lock(&blasMutex); }
+static void blasForkParent(void) { pthread_mutex_unlock(&blasMutex); }
+static void blasForkChild(void) {
+  pthread_mutex_init(&blasMutex, NULL);
+  blasUsers = 0; /* the forward passes of the parent's other threads are not in the child */
+}
+
+__attribute__((constructor)) static void blasInit(void) {
+  pthread_atfork(blasForkPrepare, blasForkParent, blasForkChild);
+}
+
 void sntBlasEnter(void) {
   pthread_mutex_lock(&blasMutex);
   if (blasUsers++ == 0) {

@@ -5,9 +5,22 @@
 ** A list of entries, one per model folder ever asked for (keyed by realpath;
 ** the embedded model by NULL), each with its loaded model or NULL, the number
 ** of references held, and how many times it was loaded. One mutex guards the
-** list, the counts and the loading itself: a second thread asking for a model
-** that is being loaded waits and then shares it. The lock is taken once per
+** list and the counts, and is never held across file I/O or conversion: the
+** thread that loads a model marks its entry "loading" and loads with the lock
+** released; a second thread asking for that model waits on a condition
+** variable and then shares it (or, if the load failed, tries itself), while
+** threads asking for other models go on. The lock is taken once per
 ** connection per model (when a connection first uses a name), never per row.
+**
+** Options of a load come from the environment, read at each load:
+** SENTIMENT_MAX_PARAMS, SENTIMENT_MAX_FLOPS, SENTIMENT_MAX_MODEL_BYTES (the
+** limits of core/snt.h) and SENTIMENT_MMAP=1 (F32 weights used in place from
+** a mapping, for files only ever replaced by rename; docs/reliability.md).
+**
+** fork(): pthread_atfork handlers take the mutex around fork, so a child
+** never inherits it held; in the child, a load that was running in another
+** thread of the parent (a thread the child does not have) is forgotten, so
+** the child's first call loads the model itself instead of waiting forever.
 **
 ** An entry whose last reference goes frees its model but stays in the list
 ** (a key and two counters) so that cacheLoadCount can tell a reload apart.
@@ -21,7 +34,9 @@
 ** for the key in its place (the same key and load count), which loads the
 ** file anew.
 */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,11 +52,27 @@ struct CachedModel {
   long nLoad;          /* times pModel was loaded */
   int iPositive;       /* cachePositiveLabel() */
   int bDetached;       /* out of the list (a stale file): freed with its last reference */
+  int bLoading;        /* a thread is loading pModel (or its int8 twin), the mutex released */
   CachedModel *pNext;
 };
 
 static pthread_mutex_t cacheMutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cacheLoaded = PTHREAD_COND_INITIALIZER; /* a load ended */
 static CachedModel *cacheList;
+
+static void cacheForkPrepare(void) { pthread_mutex_lock(&cacheMutex); }
+static void cacheForkParent(void) { pthread_mutex_unlock(&cacheMutex); }
+/* The child has only the thread that forked: no load is running in it. */
+static void cacheForkChild(void) {
+  pthread_mutex_init(&cacheMutex, NULL);
+  pthread_cond_init(&cacheLoaded, NULL);
+  for (CachedModel *p = cacheList; p; p = p->pNext) p->bLoading = 0;
+}
+
+__attribute__((constructor)) static void cacheInit(void) {
+  /* glibc drops a library's handlers when it is unloaded (dlclose). */
+  pthread_atfork(cacheForkPrepare, cacheForkParent, cacheForkChild);
+}
 
 /* The embedded model's bytes, from ext/default_model.S (hidden symbols). */
 #define HIDDEN __attribute__((visibility("hidden")))
@@ -81,8 +112,43 @@ static int positiveLabel(const snt_config *cfg) {
   return cfg->n_labels == 2 ? 1 : -1;
 }
 
+/* $zName as a positive number into *pOut (untouched when unset); an error
+** naming the variable when it is set to anything else. */
+static int envLimit(const char *zName, uint64_t *pOut, snt_error *err) {
+  const char *z = getenv(zName);
+  if (!z || !*z) return SNT_OK;
+  char *zEnd;
+  errno = 0;
+  double v = strtod(z, &zEnd);
+  while (*zEnd == ' ') zEnd++;
+  if (errno || *zEnd || !(v >= 1) || v > 1.8e19) {
+    snprintf(err->msg, sizeof err->msg,
+             "%s='%.100s' is not a positive number (a limit, e.g. 2e9; see docs/reliability.md)",
+             zName, z);
+    return err->code = SNT_ERR_ARG;
+  }
+  *pOut = (uint64_t)v;
+  return SNT_OK;
+}
+
+/* The options of a load, from the environment (see the header comment). */
+static int loadOptions(snt_open_opts *o, snt_error *err) {
+  memset(o, 0, sizeof *o);
+  const char *zMmap = getenv("SENTIMENT_MMAP");
+  o->map_weights = zMmap && strcmp(zMmap, "1") == 0;
+  if (envLimit("SENTIMENT_MAX_PARAMS", &o->max_params, err) ||
+      envLimit("SENTIMENT_MAX_FLOPS", &o->max_flops, err) ||
+      envLimit("SENTIMENT_MAX_MODEL_BYTES", &o->max_bytes, err))
+    return err->code;
+  return SNT_OK;
+}
+
 static snt_model *loadModel(const char *zKey, snt_error *err) {
-  if (zKey) return snt_model_open(zKey, err);
+  if (zKey) {
+    snt_open_opts opts;
+    if (loadOptions(&opts, err) != SNT_OK) return NULL;
+    return snt_model_open_ex(zKey, &opts, err);
+  }
   const char *zConfig, *zVocab;
   const void *pWeights;
   size_t nConfig, nVocab, nWeights;
@@ -118,9 +184,17 @@ static CachedModel *cacheDetach(CachedModel *p) {
 static void releaseLocked(CachedModel *p, snt_model **ppFree, CachedModel **ppBase,
                           CachedModel **ppEntry);
 
-/* cacheAcquire with cacheMutex held. */
+/* cacheAcquire with cacheMutex held (released while a model loads or is
+** quantized, and taken again before returning). */
 static CachedModel *acquireLocked(const char *zKey, int iPrec, snt_error *err) {
-  CachedModel *p = cacheFind(zKey, iPrec);
+  CachedModel *p;
+  for (;;) {
+    p = cacheFind(zKey, iPrec);
+    if (!p || !p->bLoading) break;
+    /* Someone loads it: wait for the outcome, then look again (the entry
+    ** may have been detached meanwhile). */
+    pthread_cond_wait(&cacheLoaded, &cacheMutex);
+  }
   if (p && p->pModel) {
     snt_error check;
     check.code = SNT_OK;
@@ -143,26 +217,41 @@ static CachedModel *acquireLocked(const char *zKey, int iPrec, snt_error *err) {
     cacheList = p;
   }
   if (!p->pModel) {
+    /* Load (or quantize) with the lock released: other models stay usable
+    ** meanwhile; those asking for this one wait (bLoading). The entry stays
+    ** in the list (entries leave it only when detached, and a loading one has
+    ** no model to be stale). */
+    snt_model *pModel = NULL;
+    CachedModel *pBase = NULL;
+    p->bLoading = 1;
     if (iPrec == CACHE_INT8) {
       /* The F32 model of the same folder (loaded or shared), then its twin. */
-      CachedModel *pBase = acquireLocked(zKey, CACHE_F32, err);
-      if (!pBase) return NULL;
-      p->pModel = snt_model_quantize(cacheModel(pBase), err);
-      if (!p->pModel) {
-        /* Out of memory: drop the F32 reference again (freeing it here, under
-        ** the lock, if it was loaded just now: a rare path). */
-        snt_model *pFree = NULL;
-        CachedModel *pNone = NULL, *pEntry = NULL;
-        releaseLocked(pBase, &pFree, &pNone, &pEntry);
-        snt_model_free(pFree);
-        free(pEntry);
-        return NULL;
+      pBase = acquireLocked(zKey, CACHE_F32, err);
+      if (pBase) {
+        pthread_mutex_unlock(&cacheMutex);
+        pModel = snt_model_quantize(cacheModel(pBase), err);
+        pthread_mutex_lock(&cacheMutex);
+        if (!pModel) {
+          /* Out of memory: drop the F32 reference again (freeing it here, under
+          ** the lock, if it was loaded just now: a rare path). */
+          snt_model *pFree = NULL;
+          CachedModel *pNone = NULL, *pEntry = NULL;
+          releaseLocked(pBase, &pFree, &pNone, &pEntry);
+          snt_model_free(pFree);
+          free(pEntry);
+          pBase = NULL;
+        }
       }
-      p->pBase = pBase;
     } else {
-      p->pModel = loadModel(zKey, err);
-      if (!p->pModel) return NULL;
+      pthread_mutex_unlock(&cacheMutex);
+      pModel = loadModel(zKey, err);
+      pthread_mutex_lock(&cacheMutex);
     }
+    p->bLoading = 0;
+    pthread_cond_broadcast(&cacheLoaded);
+    if (!pModel) return NULL;
+    p->pModel = pModel;
+    p->pBase = pBase;
     p->nLoad++;
     p->iPositive = positiveLabel(snt_model_config(p->pModel));
   }
@@ -236,7 +325,7 @@ __attribute__((destructor)) static void cacheShutdown(void) {
   CachedModel **pp = &cacheList;
   while (*pp) {
     CachedModel *p = *pp;
-    if (p->nRef == 0) {
+    if (p->nRef == 0 && !p->bLoading) {
       *pp = p->pNext;
       free(p->zKey);
       free(p);

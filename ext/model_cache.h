@@ -8,9 +8,12 @@
 **
 ** A model folder is keyed by its realpath, so two names (or two connections)
 ** that point at the same files share one loaded copy: one load per model file
-** per process. The embedded default model has the key NULL. Loading happens
-** under the cache's mutex, so concurrent first calls load once; the forward
-** pass itself takes no lock (snt.h: a loaded model is read-only).
+** per process. The embedded default model has the key NULL. A model loads
+** with the cache's mutex released (the entry marked "loading"): concurrent
+** first calls of one model load it once (the others wait for it), and calls
+** on other models never wait for a load; the forward pass itself takes no
+** lock (snt.h: a loaded model is read-only). The options of a load (limits,
+** SENTIMENT_MMAP) come from the environment: model_cache.c.
 **
 ** Precision: a folder at CACHE_INT8 is the int8 twin of the same folder at
 ** CACHE_F32 (snt_model_quantize): its entry holds a reference to the F32

@@ -224,6 +224,15 @@ static const struct {
 ** mutex, and only when it changes. */
 static pthread_mutex_t apiMutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* fork(): held around it, so that a child never inherits it locked. */
+static void apiForkPrepare(void) { pthread_mutex_lock(&apiMutex); }
+static void apiForkParent(void) { pthread_mutex_unlock(&apiMutex); }
+static void apiForkChild(void) { pthread_mutex_init(&apiMutex, NULL); }
+
+__attribute__((constructor)) static void apiInit(void) {
+  pthread_atfork(apiForkPrepare, apiForkParent, apiForkChild);
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif

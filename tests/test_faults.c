@@ -11,7 +11,15 @@
 **   - a model file replaced on disk by rename while loaded keeps working: the
 **     mapping holds the old inode, every score is unchanged until the model is
 **     loaded again, and the next load reads the new file.
-**   - a model file truncated in place (to half its size) while two
+**   - by default (weights read into memory at load, the file closed): a model
+**     file truncated to half, to nothing, rewritten in place with other
+**     weights, and truncated + rewritten in the middle of a 600-row scan,
+**     while two connections hold the model: every answer (the four scalar
+**     functions, the scan's labels and logits, a third connection) is the
+**     one from before, no error, no descriptor held; once every connection
+**     closed, the next load reads the new weights;
+**   - with SENTIMENT_MMAP=1 (F32 weights used in place from a mapping):
+**     a model file truncated in place (to half its size) while two
 **     connections hold the model: every scalar function and sentiment_scan is
 **     an SQL error naming the file ("model file '…' was changed on disk while
 **     loaded …"), never a SIGBUS in this process, the memoised last text
@@ -360,11 +368,13 @@ static int count_fds(void) {
   return n - 1; /* opendir's own */
 }
 
-/* model.safetensors truncated, then rewritten, in place under two
+/* SENTIMENT_MMAP=1 (F32 weights used in place from a mapping):
+** model.safetensors truncated, then rewritten, in place under two
 ** connections that hold the model: each use of the weights is an SQL error
 ** (never the SIGBUS a read past the new end would be: that would kill this
 ** process), until the name is registered again, which loads the file anew. */
-static void test_rewrite_in_place(const char *zShared) {
+static void test_rewrite_in_place_mapped(const char *zShared) {
+  setenv("SENTIMENT_MMAP", "1", 1);
   char zDir[4096], zSrc[4096], zFile[4096], want[8192], got[8192];
   snprintf(zDir, sizeof zDir, "%s", fx_tmpdir());
   snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-bert", zShared);
@@ -501,6 +511,139 @@ static void test_rewrite_in_place(const char *zShared) {
   free(orig);
   free(zReal);
   fx_rmdir(zDir);
+  unsetenv("SENTIMENT_MMAP");
+}
+
+static char *read_all(const char *path, long *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) fx_die(path);
+  fseek(f, 0, SEEK_END);
+  *n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)*n + 1);
+  if (!b || fread(b, 1, (size_t)*n, f) != (size_t)*n) fx_die(path);
+  fclose(f);
+  return b;
+}
+
+/* Write bytes over path in place, as cp or open(…, 'wb') do: the same inode. */
+static void rewrite_in_place(const char *path, const char *bytes, long n) {
+  int fd = open(path, O_WRONLY | O_TRUNC);
+  if (fd < 0 || write(fd, bytes, (size_t)n) != (ssize_t)n || close(fd) != 0) fx_die(path);
+}
+
+static const char *zClobberFile; /* clobber(): the file it rewrites ... */
+static char *zClobberBytes;      /* ... with these bytes */
+static long nClobberBytes;
+
+/* clobber(id, at, x): x; when id = at, first truncates zClobberFile to 0
+** bytes and then rewrites it in place with zClobberBytes. */
+static void clobberFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  if (sqlite3_value_int64(argv[0]) == sqlite3_value_int64(argv[1])) {
+    CHECK(truncate(zClobberFile, 0) == 0, "truncate %s", zClobberFile);
+    rewrite_in_place(zClobberFile, zClobberBytes, nClobberBytes);
+  }
+  sqlite3_result_value(ctx, argv[2]);
+}
+
+/* The default (weights copied into memory at load, the file closed):
+** model.safetensors truncated, rewritten in place with other weights, and
+** both in the middle of a scan, under two connections that hold the model:
+** every answer stays the one the loaded weights give (no error, no SIGBUS,
+** no number from the new bytes); no descriptor is held; a new connection
+** shares the loaded model; once every connection lets go, the next load
+** reads the file as it is now. */
+static void test_rewrite_in_place(const char *zShared) {
+  char zDir[4096], zSrc[4096], zFile[4200], got[8192];
+  snprintf(zDir, sizeof zDir, "%s", fx_tmpdir());
+  snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-bert", zShared);
+  static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
+  for (int i = 0; i < 3; i++) copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
+  snprintf(zFile, sizeof zFile, "%s/model.safetensors", zDir);
+  long n, nChanged;
+  char *orig = read_all(zFile, &n);
+  write_changed_model(zFile, fx_path(zDir, "changed"));
+  char *changed = read_all(fx_path(zDir, "changed"), &nChanged);
+  unlink(fx_path(zDir, "changed"));
+  int nFd0 = count_fds();
+
+  static const char *azSql[] = {
+      "SELECT sentiment('An unforgettable, moving film.', 'm')",
+      "SELECT sentiment_score('An unforgettable, moving film.', 'm')",
+      "SELECT sentiment_scores('Dull and far too long.', 'm')",
+      "SELECT sentiment_logits('Dull and far too long.', 'm')",
+      "SELECT group_concat(key || ':' || coalesce(label, 'NULL') || ':' || logits, ',') FROM "
+      "sentiment_scan('SELECT id, text FROM r', 'm')",
+  };
+  enum { N_SQL = sizeof azSql / sizeof azSql[0] };
+  static char want[N_SQL][65536], out[65536]; /* the scan: 600 rows of logits */
+  sqlite3 *db = open_db(zDir), *db2 = open_db(zDir);
+  exec_ok(db, "CREATE TABLE r(id INTEGER PRIMARY KEY, text TEXT);"
+              "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 600)"
+              " INSERT INTO r SELECT i, CASE WHEN i % 97 THEN 'Film number ' || i ||"
+              " CASE i % 3 WHEN 0 THEN ' was great.' WHEN 1 THEN ' was awful.' ELSE ' was fine, long.' END"
+              " END FROM c");
+  for (int i = 0; i < N_SQL; i++) {
+    CHECK(query(db, azSql[i], NULL, -1, want[i], sizeof want[i], got, sizeof got) == SQLITE_OK &&
+              strcmp(want[i], "NULL") != 0,
+          "before: %s: %s", azSql[i], got);
+  }
+  CHECK(strlen(want[N_SQL - 1]) > 600 * 20, "the scan's 600 rows are all compared (%zu bytes)",
+        strlen(want[N_SQL - 1]));
+  const char *zLoads = "SELECT loads FROM sentiment_models WHERE name = 'm'";
+  CHECK(int_of(db2, "SELECT sentiment('Fine.', 'm') IS NOT NULL") == 1 && int_of(db2, zLoads) == 1,
+        "two connections, one load");
+  CHECK(count_fds() == nFd0, "a loaded model holds no descriptor: %d, before %d", count_fds(),
+        nFd0);
+
+  /* Truncated to half, then to nothing, then rewritten in place with other
+  ** weights (same size): every answer, on both connections and on a third
+  ** one opened now, is the loaded model's. */
+  for (int step = 0; step < 3; step++) {
+    if (step == 0) CHECK(truncate(zFile, n / 2) == 0, "truncate");
+    if (step == 1) CHECK(truncate(zFile, 0) == 0, "truncate to 0");
+    if (step == 2) rewrite_in_place(zFile, changed, nChanged);
+    sqlite3 *db3 = open_db(zDir);
+    for (int k = 0; k < 3; k++)
+      for (int i = 0; i < N_SQL; i++) {
+        sqlite3 *d = k == 0 ? db : k == 1 ? db2 : db3;
+        if (i == N_SQL - 1 && d != db) continue; /* the table r is db's */
+        int rc = query(d, azSql[i], NULL, -1, out, sizeof out, got, sizeof got);
+        CHECK(rc == SQLITE_OK && strcmp(out, want[i]) == 0,
+              "file changed in place (step %d), connection %d, %s: rc %d %s (want %.80s) %s", step,
+              k + 1, azSql[i], rc, out, want[i], got);
+      }
+    CHECK(int_of(db3, zLoads) == 1, "the third connection shares the loaded model");
+    sqlite3_close(db3);
+  }
+
+  /* During a scan: at row 300 of 600 the file is truncated to 0 bytes and
+  ** rewritten with other weights; the scan's answers are the loaded model's. */
+  rewrite_in_place(zFile, orig, n);
+  zClobberFile = zFile;
+  zClobberBytes = changed;
+  nClobberBytes = nChanged;
+  sqlite3_create_function(db, "clobber", 3, SQLITE_UTF8, NULL, clobberFunc, NULL, NULL);
+  int rc = query(db,
+                 "SELECT group_concat(key || ':' || coalesce(label, 'NULL') || ':' || logits, ',') "
+                 "FROM sentiment_scan('SELECT id, clobber(id, 300, text) FROM r', 'm')",
+                 NULL, -1, out, sizeof out, got, sizeof got);
+  CHECK(rc == SQLITE_OK && strcmp(out, want[N_SQL - 1]) == 0,
+        "scan with the file truncated and rewritten at row 300: rc %d %s", rc, got);
+  CHECK(count_fds() == nFd0, "still no descriptor held: %d, before %d", count_fds(), nFd0);
+
+  /* Everyone let go: the next load reads the file as it is now. */
+  sqlite3_close(db2);
+  sqlite3_close(db);
+  db = open_db(zDir);
+  CHECK(query(db, azSql[2], NULL, -1, out, sizeof out, got, sizeof got) == SQLITE_OK &&
+            out[0] == '{' && strcmp(out, want[2]) != 0,
+        "reloaded: %s (the new classifier bias), old: %s %s", out, want[2], got);
+  sqlite3_close(db);
+  free(orig);
+  free(changed);
+  fx_rmdir(zDir);
 }
 
 int main(void) {
@@ -522,5 +665,6 @@ int main(void) {
   sqlite3_close(db);
   test_replace_by_rename(zShared);
   test_rewrite_in_place(zShared);
+  test_rewrite_in_place_mapped(zShared);
   return check_report("test_faults");
 }

@@ -134,7 +134,7 @@ static void test_safetensors_files(void) {
   expect_fail("one byte short", dir, SNT_ERR_FORMAT, "classifier.bias", "out of range");
   unlink(st);
   mkdir(st, 0700);
-  expect_fail("safetensors is a folder", dir, SNT_ERR_IO, "no model.safetensors", NULL);
+  expect_fail("safetensors is a folder", dir, SNT_ERR_IO, "model.safetensors is not a regular file (a directory)", NULL);
   rmdir(st);
   expect_fail("no model.safetensors", dir, SNT_ERR_IO, "no model.safetensors", NULL);
   fx_write_text(fx_path(dir, "pytorch_model.bin"), "PK");

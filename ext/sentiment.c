@@ -110,8 +110,10 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
     if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return; /* NULL in, NULL out */
   if (argc > 1 && !(zModel = (const char *)sqlite3_value_text(argv[1]))) goto nomem;
   rc = sntConnModel(p, zFunc, zModel, &e, &zErr);
-  /* Every call, memoised or not: a model file truncated in place would make
-  ** the forward pass SIGBUS (snt_model_check_file); say so as an error. */
+  /* Every call, memoised or not: with SENTIMENT_MMAP=1, a model file
+  ** truncated in place would make the forward pass SIGBUS
+  ** (snt_model_check_file); say so as an error. (Weights read into memory,
+  ** the default: always fine.) */
   if (rc == SQLITE_OK) rc = sntEntryCheckFile(e, zFunc, &zErr);
   if (rc != SQLITE_OK) {
     resultError(ctx, rc, zErr);

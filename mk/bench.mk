@@ -37,3 +37,9 @@ bench:
 	bash .ci/deps
 	$(MAKE) --no-print-directory sentiment.so bench-tools
 	bash bench/run.sh
+
+# Load time and memory of reading weights into memory vs mapping them
+# (bench/load_cost.c; docs/reliability.md quotes it).
+build/bench/load_cost: bench/load_cost.c $(CORE_OBJ) tests/model_fixture.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS)

@@ -7,9 +7,9 @@
 **     model the parent had loaded and with the one that was loading (which
 **     the child loads itself), and exits 0, within a 20 s watchdog; the
 **     parent's load then finishes normally;
-**   - 20 forks while another thread scores in a loop (taking and releasing
-**     the cache and BLAS mutexes all the time): every child scores and exits
-**     0 in time, with the parent's answer.
+**   - 50 forks while another thread takes and releases the cache and BLAS
+**     mutexes in a loop: every child scores and exits 0 in time, with the
+**     parent's answer.
 ** Not under ThreadSanitizer (TSan does not support threads started in the
 ** child of a multi-threaded fork, which OpenBLAS may do).
 */
@@ -24,6 +24,8 @@
 #include "check.h"
 #include "model_fixture.h"
 #include "sql_fixture.h"
+#include "blas_threads.h"
+#include "model_cache.h"
 #include "util.h"
 
 int sqlite3_sentiment_init(sqlite3 *db, char **pzErrMsg, const struct sqlite3_api_routines *pApi);
@@ -140,36 +142,42 @@ static void testForkDuringLoad(void) {
   CHECK(zLoaded[0], "the parent's load finished after the fork");
 }
 
-/* ---- fork while another thread scores --------------------------------- */
+/* ---- fork while another thread holds our mutexes often ----------------- */
 
 static int bStop;
+static long nRounds;
 
-static void *scorerMain(void *pArg) {
+/* Takes and releases the cache and BLAS mutexes in a loop, as scoring does
+** (SQLite itself is left out: its own global mutexes have no fork handlers,
+** so a child of a thread inside sqlite3_malloc can hang in SQLite whatever
+** an extension does). */
+static void *hammerMain(void *pArg) {
   (void)pArg;
-  sqlite3 *db = openDb();
-  char z[256];
-  registerModel(db, "m", zFast);
-  for (int i = 0; !__atomic_load_n(&bStop, __ATOMIC_ACQUIRE); i++) {
-    char *zSql = sqlite3_mprintf("SELECT sentiment_scores('Film number %d.', 'm')", i);
-    textOf(db, zSql, z, sizeof z);
-    sqlite3_free(zSql);
+  snt_error err = {0};
+  while (!__atomic_load_n(&bStop, __ATOMIC_ACQUIRE)) {
+    CachedModel *p = cacheAcquire(zFast, &err);
+    sntBlasEnter();
+    sntBlasLeave();
+    cacheRetain(p);
+    cacheRelease(p);
+    cacheRelease(p);
+    __atomic_add_fetch(&nRounds, 1, __ATOMIC_RELAXED);
   }
-  sqlite3_close(db);
   return NULL;
 }
 
-static void testForkWhileScoring(void) {
+static void testForkWhileHammering(void) {
   pthread_t t;
-  pthread_create(&t, NULL, scorerMain, NULL);
-  usleep(20000);
-  for (int i = 0; i < 20; i++) {
+  pthread_create(&t, NULL, hammerMain, NULL);
+  while (__atomic_load_n(&nRounds, __ATOMIC_RELAXED) < 1000) usleep(1000);
+  for (int i = 0; i < 50; i++) {
     pid_t pid = fork();
     if (pid == 0) _exit(childWork(0));
-    checkChild(pid, "fork while another thread scores");
-    usleep(3000);
+    checkChild(pid, "fork while another thread takes the cache and BLAS mutexes");
   }
   __atomic_store_n(&bStop, 1, __ATOMIC_RELEASE);
   pthread_join(t, NULL);
+  printf("test_fork: 50 forks during %ld rounds of the cache and BLAS mutexes\n", nRounds);
 }
 
 int main(void) {
@@ -194,7 +202,7 @@ int main(void) {
   CHECK(zWant[0] == '{' && queryInt(db, "SELECT loaded FROM sentiment_models WHERE name = 'm'") == 1,
         "the parent scores: %s", zWant);
   testForkDuringLoad();
-  testForkWhileScoring();
+  testForkWhileHammering();
   sqlite3_close(db);
   return check_report("test_fork");
 }

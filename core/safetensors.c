@@ -452,7 +452,7 @@ int snt_st_load_f32(const snt_safetensors *st, const snt_st_tensor *t, float *ds
   }
   if (t->dtype != SNT_DT_F16 && t->dtype != SNT_DT_BF16)
     return snt_to_f32_unsupported(t, err);
-  unsigned char buf[1 << 16];
+  unsigned char buf[1 << 14]; /* on the stack of any host thread: keep it small */
   for (uint64_t i = 0; i < t->numel;) {
     size_t k = t->numel - i < sizeof buf / 2 ? (size_t)(t->numel - i) : sizeof buf / 2;
     if (snt_pread_all(st->fd, buf, 2 * k, t->offset + 2 * i) != 0) return read_failed(st, t, err);

@@ -155,7 +155,7 @@ static void *hammerMain(void *pArg) {
   (void)pArg;
   snt_error err = {0};
   while (!__atomic_load_n(&bStop, __ATOMIC_ACQUIRE)) {
-    CachedModel *p = cacheAcquire(zFast, &err);
+    CachedModel *p = cacheAcquire(zFast, CACHE_F32, &err);
     sntBlasEnter();
     sntBlasLeave();
     cacheRetain(p);

@@ -7,6 +7,7 @@
 **   INSERT OR REPLACE INTO sentiment_models(name, path) VALUES ('default', '/m');
 **   DELETE FROM sentiment_models WHERE name = 'imdb';
 **   SELECT sentiment_register('imdb', '/models/imdb');  -- the same, unhideable
+**   SELECT sentiment_register('fast', '/models/imdb', 'int8');
 **   SELECT sentiment_unregister('imdb');                 -- 1: it was there
 **
 ** An eponymous virtual table over the connection's registry (registry.h):
@@ -204,6 +205,11 @@ static int modelsError(sqlite3_vtab *pVtab, const char *zMsg) {
   return SQLITE_ERROR;
 }
 
+/* CACHE_F32 for 'f32', CACHE_INT8 for 'int8', else -1. */
+static int modelsPrecision(const char *z) {
+  return strcmp(z, "int8") == 0 ? CACHE_INT8 : strcmp(z, "f32") == 0 ? CACHE_F32 : -1;
+}
+
 static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                         sqlite3_int64 *pRowid) {
   ModelsVtab *pTab = (ModelsVtab *)pVtab;
@@ -229,9 +235,7 @@ static int modelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   if (sqlite3_value_type(argv[2 + COL_PRECISION]) != SQLITE_NULL) {
     const char *z = (const char *)sqlite3_value_text(argv[2 + COL_PRECISION]);
     if (!z) return SQLITE_NOMEM;
-    if (strcmp(z, "int8") == 0) {
-      iPrec = CACHE_INT8;
-    } else if (strcmp(z, "f32") != 0) {
+    if ((iPrec = modelsPrecision(z)) < 0) {
       char *zMsg =
           sqlite3_mprintf("precision must be 'f32' (the default, exact) or 'int8', not '%s'", z);
       if (!zMsg) return SQLITE_NOMEM;
@@ -279,17 +283,17 @@ static sqlite3_module modelsModule = {
     .xUpdate = modelsUpdate,
 };
 
-/* ---- sentiment_register(name, path), sentiment_unregister(name) --------- */
+/* ---- sentiment_register(name, path [, precision]), sentiment_unregister(name) */
 
-/* Register folder path under name, replacing what the name pointed at;
-** returns the folder's realpath. A NULL or empty argument is an error, not
-** NULL: a registration that silently did not happen would leave the name on
-** its old model. */
+/* Register folder path under name (at precision 'f32', the default, or
+** 'int8'), replacing what the name pointed at; returns the folder's
+** realpath. A NULL or empty argument is an error, not NULL: a registration
+** that silently did not happen would leave the name on its old model. */
 static void registerFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
   SntConn *p = sqlite3_user_data(ctx);
   const char *zName = (const char *)sqlite3_value_text(argv[0]);
   const char *zPath = (const char *)sqlite3_value_text(argv[1]);
+  const char *zPrec = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : "f32";
   char *zErr = NULL;
   if (!zName || !zName[0] || !zPath || !zPath[0]) {
     sqlite3_result_error(ctx,
@@ -297,7 +301,13 @@ static void registerFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                          "sentiment_register('imdb', '/path/to/model')", -1);
     return;
   }
-  int rc = sntConnAdd(p, zName, zPath, CACHE_F32, 1, &zErr);
+  int iPrec = zPrec ? modelsPrecision(zPrec) : -1;
+  if (iPrec < 0) {
+    sqlite3_result_error(
+        ctx, "sentiment_register(): precision must be 'f32' (the default, exact) or 'int8'", -1);
+    return;
+  }
+  int rc = sntConnAdd(p, zName, zPath, iPrec, 1, &zErr);
   if (rc == SQLITE_OK) {
     p->bDirect = 1;
     sqlite3_result_text(ctx, sntConnFind(p, zName)->zPath, -1, SQLITE_TRANSIENT);
@@ -331,10 +341,13 @@ static void unregisterFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 ** holding a reference to p. The functions are SQLITE_DIRECTONLY like the
 ** table, and, being functions, cannot be hidden by a table of the same name. */
 int sntRegisterModelsVtab(sqlite3 *db, SntConn *p) {
-  sntConnRef(p);
-  int rc = sqlite3_create_function_v2(db, "sentiment_register", 2,
-                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, p, registerFunc, NULL,
-                                      NULL, sntConnUnref);
+  int rc = SQLITE_OK;
+  for (int nArg = 2; rc == SQLITE_OK && nArg <= 3; nArg++) {
+    sntConnRef(p);
+    rc = sqlite3_create_function_v2(db, "sentiment_register", nArg,
+                                    SQLITE_UTF8 | SQLITE_DIRECTONLY, p, registerFunc, NULL, NULL,
+                                    sntConnUnref);
+  }
   if (rc != SQLITE_OK) return rc;
   sntConnRef(p);
   rc = sqlite3_create_function_v2(db, "sentiment_unregister", 1,

@@ -4,8 +4,8 @@
 #
 #   sql/eval.sh DB TABLE TEXT_COL LABEL_COL [WHERE] [MODEL_NAME [MODEL_DIR]]
 #
-#   sql/eval.sh /tmp/imdb-train.db reviews text label "split='train' AND id % 10 = 0"
-#   sql/eval.sh /tmp/imdb-train.db reviews text label "split='train' AND id % 10 = 0" imdb ~/models/imdb
+#   sql/eval.sh /tmp/imdb-train.db reviews text label "split = 'train' AND (CAST(substr(file, 11) AS INTEGER) / 250) % 10 = 0"
+#   sql/eval.sh /tmp/imdb-train.db reviews text label "split = 'train' AND (CAST(substr(file, 11) AS INTEGER) / 250) % 10 = 0" imdb ~/models/imdb
 #
 # Without MODEL_NAME it scores with `default` (SENTIMENT_MODEL or the embedded
 # model). With MODEL_DIR the folder is registered under MODEL_NAME first.

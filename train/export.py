@@ -3,9 +3,10 @@
   <folder>/config.json         HF DistilBertConfig / BertConfig fields
   <folder>/vocab.txt           bert-base-uncased vocabulary (30,522 entries)
   <folder>/model.safetensors   F32 (or F16 with --f16), HF tensor names
-  <folder>/val_logits.jsonl    {"id", "ids_len", "logits"}: float32 PyTorch logits for every
-                               validation review (IMDb train split, id % 10 == 0), so a C-side
-                               test can check that the engine's predictions equal PyTorch's
+  <folder>/val_logits.jsonl    {"db", "id", "source", "ids_len", "logits", "label"}: float32
+                               PyTorch logits for every IMDb validation review and every 5th
+                               validation text of reviews-multi (slices.py), so a C-side test
+                               can check that the engine's predictions equal PyTorch's
   <folder>/train_info.json     how the model was made and its validation accuracy
 
 Usage:
@@ -66,14 +67,17 @@ def write_val_logits(folder, cache=CACHE):
     model, cfg, _ = modeling.from_pretrained(folder)
     model.eval()
     tok = np.load(os.path.join(cache, "tokens.npz"))
-    ids, split, off, flat = tok["ids"], tok["split"], tok["offsets"], tok["flat"]
-    sel = np.nonzero((split == 0) & (ids % 10 == 0))[0]
+    with open(os.path.join(cache, "sources.json")) as f:
+        sources = json.load(f)
+    corpus, rid, src, off, flat = tok["corpus"], tok["rid"], tok["source"], tok["offsets"], tok["flat"]
+    proof = tok["val"] & (tok["label"] >= 0) & ((corpus == 0) | (rid % 50 == 0))
     lines = []
     with torch.no_grad():
-        for i in sel:
+        for i in np.nonzero(proof)[0]:
             x = torch.from_numpy(flat[off[i]:off[i + 1]].astype(np.int64))[None]
             lg = model(x)[0].tolist()
-            lines.append(json.dumps({"id": int(ids[i]), "ids_len": int(x.shape[1]),
+            lines.append(json.dumps({"db": "imdb" if corpus[i] == 0 else "multi", "id": int(rid[i]),
+                                     "source": sources[src[i]], "ids_len": int(x.shape[1]),
                                      "logits": [float("%.6g" % v) for v in lg],
                                      "label": cfg["id2label"][str(int(np.argmax(lg)))]}))
     tmp = os.path.join(folder, "val_logits.jsonl.tmp")

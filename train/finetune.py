@@ -8,7 +8,7 @@ models, which a from-scratch model trained on 2 CPU cores cannot.
       [--db /tmp/imdb-train.db] [--epochs 5] [--max-steps N] [--limit N]
 
 Recipe (HF Trainer defaults as used by the IMDb model cards): train split minus the validation
-slice (id % 10 == 0), lr 2e-5, batch 16, Adam beta (0.9, 0.999), eps 1e-8, no weight decay,
+slice (train/slices.py), lr 2e-5, batch 16, Adam beta (0.9, 0.999), eps 1e-8, no weight decay,
 linear decay to 0 without warmup, 5 epochs, seed 42, inputs [CLS] + first 510 pieces + [SEP].
 A checkpoint without a classification head (a base model) gets a fresh 2-label head;
 labels are always id2label {0: negative, 1: positive}.
@@ -30,6 +30,7 @@ sys.path.insert(0, HERE)
 import export  # noqa: E402
 import modeling  # noqa: E402
 from safetensors_io import load_torch  # noqa: E402
+from slices import imdb_is_val  # noqa: E402
 from wordpiece import WordPiece  # noqa: E402
 
 
@@ -54,10 +55,10 @@ def load_split(db, tok, limit=0, val_limit=-1):
     if not os.path.exists(db):
         raise SystemExit("%s not found: xz -dkc ../shared/data/imdb-train.db.xz > %s" % (db, db))
     con = sqlite3.connect(db)
-    rows = con.execute("SELECT id, label, text FROM reviews WHERE split = 'train' ORDER BY id").fetchall()
+    rows = con.execute("SELECT id, label, file, text FROM reviews WHERE split = 'train' ORDER BY id").fetchall()
     con.close()
-    tr = [(l, t) for i, l, t in rows if i % 10 != 0][: limit or None]
-    va = [(i, l, t) for i, l, t in rows if i % 10 == 0][: None if val_limit < 0 else val_limit]
+    tr = [(l, t) for i, l, f, t in rows if not imdb_is_val("train", f)][: limit or None]
+    va = [(i, l, t) for i, l, f, t in rows if imdb_is_val("train", f)][: None if val_limit < 0 else val_limit]
     train = [(tok.encode(t, max_len=512), l) for l, t in tr]
     val = [(i, tok.encode(t, max_len=512), l) for i, l, t in va]
     return train, val

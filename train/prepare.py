@@ -1,28 +1,29 @@
-"""Tokenize every IMDb review once and cache the ids as numpy arrays.
+"""Tokenize every training text once and cache the ids as numpy arrays.
 
-Usage: /usr/bin/python3 train/prepare.py /tmp/imdb-train.db train/cache
+Usage: /usr/bin/python3 train/prepare.py IMDB_DB MULTI_DB train/cache
 
-Writes <cache>/tokens.npz with
-  ids     int64[N]   review id (reviews.id)
-  split   int8[N]    0 = train, 1 = unsup
-  label   int8[N]    0/1, -1 for unsup
-  offsets int64[N+1] start of each review in `flat`
+Writes <cache>/tokens.npz with, per text (IMDb train + unsup, then reviews-multi; slices.py):
+  corpus  int8[N]    0 = imdb-train.db, 1 = reviews-multi.db
+  rid     int64[N]   the row id in its database
+  source  int16[N]   index into <cache>/sources.json ("imdb", "imdb-unsup", then the multi sources)
+  label   int8[N]    0/1, -1 for unlabeled
+  val     bool[N]    in a validation slice (slices.py)
+  offsets int64[N+1] start of each text in `flat`
   flat    uint16[M]  token ids, [CLS] + first 510 pieces + [SEP] (what the C engine sees)
-and texts.npy is not stored: the teacher reads the text from the database.
-Validation slice (never trained on): split = 'train' AND id % 10 == 0.
 """
+import json
 import os
-import sqlite3
 import sys
 import time
 from multiprocessing import Pool
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from slices import load_rows  # noqa: E402
 from wordpiece import WordPiece  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 VOCAB = os.path.join(HERE, "..", "models", "default", "vocab.txt")
 if not os.path.exists(VOCAB):
     VOCAB = os.path.join(HERE, "..", "..", "shared", "vocab", "bert-base-uncased", "vocab.txt")
@@ -37,33 +38,31 @@ def _encode(text):
     return np.asarray(_tok.encode(text, max_len=512), dtype=np.uint16)
 
 
-def load_reviews(db):
-    con = sqlite3.connect(db)
-    rows = con.execute("SELECT id, split, label, text FROM reviews "
-                       "WHERE split IN ('train','unsup') ORDER BY id").fetchall()
-    con.close()
-    return rows
-
-
 def main():
-    db = sys.argv[1] if len(sys.argv) > 1 else "/tmp/imdb-train.db"
-    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "cache")
+    imdb_db, multi_db, out = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(out, exist_ok=True)
     t0 = time.time()
-    rows = load_reviews(db)
-    texts = [r[3] for r in rows]
+    rows = load_rows(imdb_db, multi_db)
+    sources = []
+    for r in rows:
+        if r[2] not in sources:
+            sources.append(r[2])
     with Pool(2) as pool:
-        enc = pool.map(_encode, texts, chunksize=500)
+        enc = pool.map(_encode, [r[5] for r in rows], chunksize=500)
     lens = np.array([len(e) for e in enc], dtype=np.int64)
     offsets = np.zeros(len(enc) + 1, dtype=np.int64)
     np.cumsum(lens, out=offsets[1:])
     np.savez(os.path.join(out, "tokens.npz"),
-             ids=np.array([r[0] for r in rows], dtype=np.int64),
-             split=np.array([0 if r[1] == "train" else 1 for r in rows], dtype=np.int8),
-             label=np.array([-1 if r[2] is None else r[2] for r in rows], dtype=np.int8),
+             corpus=np.array([0 if r[0] == "imdb" else 1 for r in rows], dtype=np.int8),
+             rid=np.array([r[1] for r in rows], dtype=np.int64),
+             source=np.array([sources.index(r[2]) for r in rows], dtype=np.int16),
+             label=np.array([r[3] for r in rows], dtype=np.int8),
+             val=np.array([r[4] for r in rows], dtype=bool),
              offsets=offsets, flat=np.concatenate(enc))
-    print("%d reviews, %d tokens (mean %.1f, %d at 512), %.1f s"
-          % (len(enc), offsets[-1], lens.mean(), int((lens == 512).sum()), time.time() - t0))
+    with open(os.path.join(out, "sources.json"), "w") as f:
+        json.dump(sources, f)
+    print("%d texts, %d tokens (mean %.1f, %d at 512), %d sources, %.1f s"
+          % (len(enc), offsets[-1], lens.mean(), int((lens == 512).sum()), len(sources), time.time() - t0))
 
 
 if __name__ == "__main__":

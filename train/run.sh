@@ -1,36 +1,47 @@
 #!/bin/sh
 # Developer steps for the default model (called by `make train` and friends).
 #
-#   train/run.sh train        tokenize + teacher + student (TRAIN_MINUTES, default 65) -> models/default
+#   train/run.sh train        tokenize + teachers + student -> models/default (resumable: rerun it
+#                             after a stop and it continues from train/runs/ckpt.pt)
+#   train/run.sh baseline     TF-IDF+LR on the same training data, per-source validation accuracy
 #   train/run.sh export       re-export train/runs/best.pt to models/default (F32; EXPORT_F16=1 for F16)
 #   train/run.sh test         tokenizer, modeling, finetune, exported-model tests (about 50 s)
 #   train/run.sh finetune INIT OUT [flags]   model-card recipe on a pretrained HF folder
 #
 # Environment: PYTHON (default /usr/bin/python3), IMDB_DB (default /tmp/imdb-train.db),
-# SHARED (default ../shared relative to the repo root).
+# MULTI_DB (default /tmp/reviews-multi.db), SHARED (default ../shared relative to the repo root),
+# TRAIN_TOKENS (millions of training tokens, default 26).
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
 DB=${IMDB_DB:-/tmp/imdb-train.db}
+MDB=${MULTI_DB:-/tmp/reviews-multi.db}
+export IMDB_DB=$DB MULTI_DB=$MDB
 SHARED=${SHARED:-../shared}
 export SHARED
 
-need_db() {
-    if [ ! -s "$DB" ]; then
-        echo "unpacking $SHARED/data/imdb-train.db.xz -> $DB"
-        xz -dkc "$SHARED/data/imdb-train.db.xz" > "$DB.tmp" && mv "$DB.tmp" "$DB"
+unpack() {  # unpack NAME DEST
+    if [ ! -s "$2" ]; then
+        echo "unpacking $SHARED/data/$1.db.xz -> $2"
+        xz -dkc "$SHARED/data/$1.db.xz" > "$2.tmp" && mv "$2.tmp" "$2"
     fi
 }
+need_db() { unpack imdb-train "$DB"; unpack reviews-multi "$MDB"; }
 
 cmd=${1:-train}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 train)
     need_db
-    [ -s train/cache/tokens.npz ] || $PY train/prepare.py "$DB" train/cache
-    [ -s train/cache/teacher.npz ] || $PY train/teacher.py "$DB" train/cache
-    nice -n 10 $PY train/train_student.py --minutes "${TRAIN_MINUTES:-65}" \
-        --dim 128 --layers 2 --heads 4 --hidden-dim 512 --lr 1.5e-3 --budget 8192 --eval-min 12 "$@"
+    [ -s train/cache/tokens.npz ] || nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache
+    [ -s train/cache/teacher.npz ] || nice -n 10 $PY train/teacher.py "$DB" "$MDB" train/cache
+    nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-26}" \
+        --dim 128 --layers 2 --heads 4 --hidden-dim 512 --lr 1.5e-3 --budget 8192 --eval-min 20 "$@"
+    ;;
+baseline)
+    need_db
+    mkdir -p build/baseline
+    $PY train/teacher.py "$DB" "$MDB" build/baseline
     ;;
 export)
     if [ "${EXPORT_F16:-0}" = 1 ]; then $PY train/export.py train/runs/best.pt models/default --f16
@@ -38,8 +49,9 @@ export)
     ;;
 test)
     $PY train/test_wordpiece.py
-    $PY train/test_modeling.py
     need_db
+    $PY train/test_slices.py
+    $PY train/test_modeling.py
     $PY train/test_finetune.py
     $PY train/test_export.py
     ;;

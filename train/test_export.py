@@ -1,24 +1,23 @@
 """Check models/default: HF layout, config fields, and that val_logits.jsonl is what PyTorch
 computes from the committed model.safetensors for those reviews (tokenized here, from the
-IMDb database, by train/wordpiece.py), and that the recorded validation accuracy holds.
+IMDb and reviews-multi databases, by train/wordpiece.py), and that the recorded IMDb validation
+accuracy holds.
 
 Usage: /usr/bin/python3 train/test_export.py [model_folder] [--all]
   default: 300 reviews spread over the slice (about 15 s); --all: every validation review.
-Skips without the IMDb database (/tmp/imdb-train.db or ../shared/data/imdb-train.db.xz).
+Skips without the databases ($IMDB_DB/$MULTI_DB, /tmp/NAME.db or ../shared/data/NAME.db.xz).
 """
 import json
-import lzma
 import os
-import shutil
 import sqlite3
 import sys
-import tempfile
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import modeling  # noqa: E402
+import slices  # noqa: E402
 from safetensors_io import load_numpy  # noqa: E402
 from wordpiece import WordPiece  # noqa: E402
 
@@ -52,38 +51,35 @@ def main():
     tensors, _ = load_numpy(os.path.join(folder, "model.safetensors"))
     check(all(v.dtype.name in ("float32", "float16") for v in tensors.values()), "dtype")
 
-    db = "/tmp/imdb-train.db"
-    xz = os.path.join(SHARED, "data/imdb-train.db.xz")
-    td = None
-    if not os.path.exists(db):
-        if not os.path.exists(xz):
-            print("SKIP logits check: IMDb database not found")
-            print("%d passed, %d failed" % (passed, failed))
+    rows = {}
+    for name, where in (("imdb-train", slices.IMDB_VAL_SQL), ("reviews-multi", slices.MULTI_PROOF_SQL)):
+        db = slices.find_db(name, SHARED)
+        if db is None:
+            print("SKIP logits check: %s database not found" % name)
+            print("%d passed, %d failed, 1 skipped" % (passed, failed))
             return 1 if failed else 0
-        td = tempfile.mkdtemp()
-        db = os.path.join(td, "imdb.db")
-        with lzma.open(xz) as src, open(db, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    try:
         con = sqlite3.connect(db)
-        rows = {i: (l, t) for i, l, t in con.execute(
-            "SELECT id, label, text FROM reviews WHERE split = 'train' AND id % 10 = 0")}
+        key = "imdb" if name == "imdb-train" else "multi"
+        rows.update({(key, i): (l, t) for i, l, t in con.execute(
+            "SELECT id, label, text FROM reviews WHERE label IN (0, 1) AND " + where)})
         con.close()
-    finally:
-        if td:
-            shutil.rmtree(td, ignore_errors=True)
     with open(os.path.join(folder, "val_logits.jsonl")) as f:
         recs = [json.loads(l) for l in f]
-    check(sorted(r["id"] for r in recs) == sorted(rows), "val_logits ids are not the validation slice")
-    acc = sum((r["label"] == "positive") == (rows[r["id"]][0] == 1) for r in recs) / len(recs)
-    print("validation accuracy from val_logits.jsonl: %.4f (%d reviews)" % (acc, len(recs)))
+    check(sorted((r["db"], r["id"]) for r in recs) == sorted(rows), "val_logits ids are not the validation slices")
+    acc = {}
+    for r in recs:
+        ok, n = acc.get(r["source"], (0, 0))
+        acc[r["source"]] = (ok + ((r["label"] == "positive") == (rows[(r["db"], r["id"])][0] == 1)), n + 1)
+    acc = {s: ok / n for s, (ok, n) in acc.items()}
+    print("IMDb validation accuracy from val_logits.jsonl: %.4f (%d reviews)"
+          % (acc["imdb"], sum(r["db"] == "imdb" for r in recs)))
     info = os.path.join(folder, "train_info.json")
     if os.path.exists(info):
         with open(info) as f:
-            rec = json.load(f).get("val_acc")
+            rec = json.load(f).get("val_acc", {}).get("imdb")
         if rec is not None:
-            check(abs(rec - acc) < 1e-9, "train_info val_acc %.4f != %.4f" % (rec, acc))
-    check(acc >= 0.88, "validation accuracy %.4f below 0.88" % acc)
+            check(abs(rec - acc["imdb"]) < 1e-4, "train_info IMDb val_acc %.4f != %.4f" % (rec, acc["imdb"]))
+    check(acc["imdb"] >= 0.88, "IMDb validation accuracy %.4f below 0.88" % acc["imdb"])
 
     sample = recs if full else recs[:: max(1, len(recs) // 300)]
     model, _, _ = modeling.from_pretrained(folder)
@@ -92,7 +88,7 @@ def main():
     worst = 0.0
     with torch.no_grad():
         for r in sample:
-            ids = tok.encode(rows[r["id"]][1], max_len=512)
+            ids = tok.encode(rows[(r["db"], r["id"])][1], max_len=512)
             check(len(ids) == r["ids_len"], "id %d: %d tokens, file says %d" % (r["id"], len(ids), r["ids_len"]))
             got = model(torch.tensor([ids]))[0]
             d = (got - torch.tensor(r["logits"])).abs().max().item()

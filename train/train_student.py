@@ -1,22 +1,23 @@
-"""Train the project's default model: a small DistilBERT distilled from the TF-IDF teacher.
+"""Train the project's default model: a small DistilBERT distilled from the TF-IDF teachers.
 
 Usage:
-  /usr/bin/python3 train/train_student.py --deadline 2026-11-27T02:55:00Z [--dim 128 ...]
-  /usr/bin/python3 train/train_student.py --bench        (tokens/s of a few steps, then exit)
+  /usr/bin/python3 train/train_student.py --tokens 24 [--dim 128 ...]    (24 M training tokens)
+  /usr/bin/python3 train/train_student.py --bench                       (tokens/s of a few steps)
 
-Data: train/cache/tokens.npz (train/prepare.py) and train/cache/teacher.npz (train/teacher.py).
-Training set: every review except the validation slice (split='train' AND id % 10 == 0):
-22,498 labeled + 50,000 unlabeled. Loss per review: soft cross-entropy to the teacher's
-P(positive) + (labeled only) hard-label cross-entropy. Inputs are [CLS] + first 510 pieces + [SEP],
-exactly what the C engine sees. Batches: length-sorted within chunks, capped by a token budget.
-The learning-rate schedule is a function of wall-clock progress (warmup, then linear decay to 0
-at the deadline), so the run always finishes its schedule on time. Every --eval-min minutes it
-measures validation accuracy and, on a new best, saves <out>/best.pt and exports models/default.
+Data: <cache>/tokens.npz (prepare.py) and <cache>/teacher.npz (teacher.py). Training set: every
+text outside the validation slices (slices.py): IMDb train + unsup and all reviews-multi sources.
+Loss per text: soft cross-entropy to the teacher's P(positive) + (labeled only) hard-label
+cross-entropy. Inputs are [CLS] + first 510 pieces + [SEP], exactly what the C engine sees.
+Batches: shuffled per epoch (seed + epoch), length-sorted within chunks, capped by a token budget.
+The learning rate is a function of training tokens done (warmup, linear decay to --tokens), and
+every step seeds torch with (seed, step), so the run is deterministic and resumable: every
+--ckpt-min minutes the full state goes to <out>/ckpt.pt, and a rerun with the same arguments
+continues from it. Every --eval-min minutes it measures per-source validation accuracy; the
+selection score is the mean of IMDb accuracy and the macro mean over the other sources; each new
+best is saved to <out>/best.pt and exported to --export.
 """
 import argparse
-import datetime as dt
 import json
-import math
 import os
 import sys
 import time
@@ -55,15 +56,19 @@ def student_config(a):
     }
 
 
-def load_data(cache):
-    tok = np.load(os.path.join(cache, "tokens.npz"))
-    tea = np.load(os.path.join(cache, "teacher.npz"))
-    ids, split, label, off, flat = tok["ids"], tok["split"], tok["label"], tok["offsets"], tok["flat"]
-    if not np.array_equal(ids, tea["ids"]):
-        raise SystemExit("teacher.npz and tokens.npz disagree on review ids; rerun both")
-    seqs = [flat[off[i]:off[i + 1]].astype(np.int64) for i in range(len(ids))]
-    val = (split == 0) & (ids % 10 == 0)
-    return ids, split, label, seqs, tea["p_pos"].astype(np.float32), val
+class Data:
+    def __init__(self, cache):
+        tok = np.load(os.path.join(cache, "tokens.npz"))
+        tea = np.load(os.path.join(cache, "teacher.npz"))
+        if not np.array_equal(tok["rid"], tea["rid"]):
+            raise SystemExit("teacher.npz and tokens.npz disagree on row ids; rerun both")
+        with open(os.path.join(cache, "sources.json")) as f:
+            self.sources = json.load(f)
+        off, flat = tok["offsets"], tok["flat"]
+        self.seqs = [flat[off[i]:off[i + 1]].astype(np.int64) for i in range(len(off) - 1)]
+        self.lens = np.diff(off)
+        self.source, self.label, self.val, self.rid = tok["source"], tok["label"], tok["val"], tok["rid"]
+        self.p_pos = tea["p_pos"].astype(np.float32)
 
 
 def make_batches(idx, lens, budget, rng, chunk=2048):
@@ -95,7 +100,6 @@ def predict(model, seqs, idx, budget=16384):
     out = np.zeros((len(idx), 2), dtype=np.float32)
     pos = 0
     while pos < len(order):
-        T = lens[order[min(len(order) - 1, pos)]]
         n = 1
         while pos + n < len(order) and lens[order[pos + n]] * (n + 1) <= budget:
             n += 1
@@ -114,78 +118,97 @@ def lr_at(progress, peak, warmup=0.04, floor=0.02):
     return peak * max(floor, 1.0 - p)
 
 
+def per_source_accuracy(d, logits, idx):
+    pred = logits.argmax(1)
+    acc = {}
+    for s in np.unique(d.source[idx]):
+        m = d.source[idx] == s
+        acc[d.sources[s]] = round(float((pred[m] == d.label[idx][m]).mean()), 4)
+    return acc
+
+
+def selection_score(acc):
+    other = [v for k, v in acc.items() if k != "imdb"]
+    return 0.5 * acc["imdb"] + 0.5 * float(np.mean(other))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--out", default=os.path.join(HERE, "runs"))
     ap.add_argument("--export", default=os.path.join(HERE, "..", "models", "default"))
-    ap.add_argument("--deadline", help="UTC ISO time to stop, e.g. 2026-11-27T02:55:00Z")
-    ap.add_argument("--minutes", type=float, help="alternative to --deadline")
+    ap.add_argument("--tokens", type=float, default=24.0, help="training tokens, millions")
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--hidden-dim", type=int, default=512)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--attn-dropout", type=float, default=0.0)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--wd", type=float, default=0.01)
     ap.add_argument("--budget", type=int, default=8192, help="padded tokens per batch")
     ap.add_argument("--hard-weight", type=float, default=1.0)
-    ap.add_argument("--eval-min", type=float, default=10.0)
+    ap.add_argument("--eval-min", type=float, default=15.0)
+    ap.add_argument("--ckpt-min", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--bench", action="store_true")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
+    t0 = time.time()
+    d = Data(a.cache)
+    tr_idx = np.nonzero(~d.val)[0]
+    va_idx = np.nonzero(d.val & (d.label >= 0))[0]
+    total = a.tokens * 1e6
+    print("train %d (labeled %d, %.1f M tokens/epoch), val %d, load %.1fs"
+          % (len(tr_idx), int((d.label[tr_idx] >= 0).sum()), d.lens[tr_idx].sum() / 1e6, len(va_idx),
+             time.time() - t0), flush=True)
+
     torch.manual_seed(a.seed)
-    rng = np.random.default_rng(a.seed)
-    t_start = time.time()
-    if a.deadline:
-        end = dt.datetime.fromisoformat(a.deadline.replace("Z", "+00:00")).timestamp()
-    else:
-        end = t_start + 60 * (a.minutes or 60)
-
-    ids, split, label, seqs, p_pos, val = load_data(a.cache)
-    lens = np.array([len(s) for s in seqs])
-    tr_idx = np.nonzero(~val)[0]
-    va_idx = np.nonzero(val)[0]
-    print("train %d (labeled %d), val %d, load %.1fs" % (len(tr_idx), int((label[tr_idx] >= 0).sum()),
-                                                       len(va_idx), time.time() - t_start), flush=True)
-
     cfg = student_config(a)
     model = modeling.build(cfg)
     n_params = sum(p.numel() for p in model.parameters())
-    print("params %d (%.2f MB f32)" % (n_params, n_params * 4 / 1e6), flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embeddings" not in n]
     other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embeddings" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": other, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.98), eps=1e-6)
-
-    soft = torch.from_numpy(np.stack([1 - p_pos, p_pos], 1))
-    hard = torch.from_numpy(label.astype(np.int64))
+    soft = torch.from_numpy(np.stack([1 - d.p_pos, d.p_pos], 1))
+    hard = torch.from_numpy(d.label.astype(np.int64))
 
     os.makedirs(a.out, exist_ok=True)
-    state = {"config": cfg, "params": n_params, "evals": [], "best_acc": -1.0, "args": vars(a)}
-    best_path = os.path.join(a.out, "best.pt")
-    last_eval = time.time()
-    tokens_done = steps = epoch = 0
-    t_train = time.time()
-    total = end - t_train
-    stop = False
-    while not stop:
-        epoch += 1
-        for b in make_batches(tr_idx, lens, a.budget, rng):
-            now = time.time()
-            progress = (now - t_train) / total
-            if progress >= 1.0:
-                stop = True
-                break
+    ckpt_path, best_path = os.path.join(a.out, "ckpt.pt"), os.path.join(a.out, "best.pt")
+    st = {"config": cfg, "params": n_params, "args": vars(a), "evals": [], "best_score": -1.0,
+          "epoch": 1, "batch": 0, "steps": 0, "tokens": 0, "train_s": 0.0}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu")
+        if ck["state"]["args"] != st["args"]:
+            raise SystemExit("%s was made with other arguments; move it away to start afresh" % ckpt_path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        st = ck["state"]
+        print("resumed at epoch %d batch %d, %.2f M tokens" % (st["epoch"], st["batch"], st["tokens"] / 1e6),
+              flush=True)
+    print("params %d (%.2f MB f32)" % (n_params, n_params * 4 / 1e6), flush=True)
+
+    def save_ckpt():
+        tmp = ckpt_path + ".tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": st}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    t_run = time.time()
+    train_s0 = st["train_s"]
+    last_ckpt = last_eval = time.time()
+    tok_run = 0
+    while st["tokens"] < total:
+        batches = make_batches(tr_idx, d.lens, a.budget, np.random.default_rng(a.seed * 1000 + st["epoch"]))
+        while st["batch"] < len(batches) and st["tokens"] < total:
+            b = batches[st["batch"]]
             for g in opt.param_groups:
-                g["lr"] = lr_at(progress, a.lr)
-            x, mask = modeling.pad_batch([seqs[i] for i in b])
-            logits = model(x, mask)
-            logp = F.log_softmax(logits, -1)
+                g["lr"] = lr_at(st["tokens"] / total, a.lr)
+            torch.manual_seed(a.seed * 1000003 + st["steps"])
+            x, mask = modeling.pad_batch([d.seqs[i] for i in b])
+            logp = F.log_softmax(model(x, mask), -1)
             bt = torch.as_tensor(b)
             loss = -(soft[bt] * logp).sum(-1).mean()
             hl = hard[bt]
@@ -196,55 +219,54 @@ def main():
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            steps += 1
-            tokens_done += int(lens[b].sum())
-            if steps % 50 == 0 or (a.bench and steps % 5 == 0):
-                el = time.time() - t_train
-                print("ep %d step %d  loss %.4f  lr %.2e  %.0f tok/s  %.1f min  %.2f epochs"
-                      % (epoch, steps, loss.item(), opt.param_groups[0]["lr"], tokens_done / el, el / 60,
-                         tokens_done / lens[tr_idx].sum()), flush=True)
-            if a.bench and steps >= 30:
-                print("BENCH %.0f tok/s" % (tokens_done / (time.time() - t_train)))
+            st["steps"] += 1
+            st["batch"] += 1
+            n = int(d.lens[b].sum())
+            st["tokens"] += n
+            tok_run += n
+            st["train_s"] = train_s0 + time.time() - t_run
+            if st["steps"] % 50 == 0 or (a.bench and st["steps"] % 5 == 0):
+                print("ep %d step %d  loss %.4f  lr %.2e  %.0f tok/s  %.1f min  %.2f/%.0f M tokens"
+                      % (st["epoch"], st["steps"], loss.item(), opt.param_groups[0]["lr"],
+                         tok_run / (time.time() - t_run), st["train_s"] / 60, st["tokens"] / 1e6, a.tokens),
+                      flush=True)
+            if a.bench and st["steps"] >= 30:
+                print("BENCH %.0f tok/s" % (tok_run / (time.time() - t_run)))
                 return
             if time.time() - last_eval > 60 * a.eval_min:
-                evaluate(model, seqs, va_idx, label, state, best_path, a, steps, tokens_done, t_train, epoch)
+                evaluate(model, d, va_idx, st, best_path, a)
                 last_eval = time.time()
-    evaluate(model, seqs, va_idx, label, state, best_path, a, steps, tokens_done, t_train, epoch, final=True)
-    if not os.path.exists(os.path.join(a.export, "val_logits.jsonl")) or state["evals"][-1]["val_acc"] < state["best_acc"]:
-        try:  # best checkpoint came from an earlier eval: export it with its validation logits
-            import export
-            ck = torch.load(best_path, map_location="cpu")
-            model.load_state_dict(ck["state_dict"])
-            export.export(model, state["config"], a.export, train_info={**ck["eval"], "params": state["params"]})
-        except Exception as e:
-            print("final export failed: %r" % (e,), flush=True)
-    print("done: best val acc %.4f" % state["best_acc"], flush=True)
+            if time.time() - last_ckpt > 60 * a.ckpt_min:
+                save_ckpt()
+                last_ckpt = time.time()
+        if st["batch"] >= len(batches):
+            st["epoch"] += 1
+            st["batch"] = 0
+    evaluate(model, d, va_idx, st, best_path, a)
+    save_ckpt()
+    import export
+    ck = torch.load(best_path, map_location="cpu")
+    model.load_state_dict(ck["state_dict"])
+    export.export(model, st["config"], a.export, train_info={**ck["eval"], "params": st["params"]})
+    print("done: best selection score %.4f, exported %s" % (st["best_score"], a.export), flush=True)
 
 
-def evaluate(model, seqs, va_idx, label, state, best_path, a, steps, tokens_done, t_train, epoch, final=False):
+def evaluate(model, d, va_idx, st, best_path, a):
     t0 = time.time()
-    logits = predict(model, seqs, va_idx)
-    acc = float((logits.argmax(1) == label[va_idx]).mean())
-    el = time.time() - t_train
-    rec = {"step": steps, "epoch": epoch, "tokens": tokens_done, "minutes": round(el / 60, 2),
-           "val_acc": acc, "eval_s": round(time.time() - t0, 1), "tok_per_s": round(tokens_done / el)}
-    state["evals"].append(rec)
+    acc = per_source_accuracy(d, predict(model, d.seqs, va_idx), va_idx)
+    score = selection_score(acc)
+    rec = {"step": st["steps"], "epoch": st["epoch"], "tokens": st["tokens"],
+           "minutes": round(st["train_s"] / 60, 2), "score": round(score, 4), "val_acc": acc,
+           "eval_s": round(time.time() - t0, 1)}
+    st["evals"].append(rec)
     print("EVAL %s" % json.dumps(rec), flush=True)
-    if acc > state["best_acc"]:
-        state["best_acc"] = acc
-        state["best"] = rec
+    if score > st["best_score"]:
+        st["best_score"] = score
         tmp = best_path + ".tmp"
-        torch.save({"config": state["config"], "state_dict": model.state_dict(), "eval": rec}, tmp)
+        torch.save({"config": st["config"], "state_dict": model.state_dict(), "eval": rec}, tmp)
         os.replace(tmp, best_path)
-        try:
-            import export
-            export.export(model, state["config"], a.export, train_info={**rec, "params": state["params"]},
-                          val_logits=final)
-            print("exported to %s" % a.export, flush=True)
-        except Exception as e:  # export problems must not kill the training run
-            print("export failed: %r" % (e,), flush=True)
     with open(os.path.join(a.out, "state.json"), "w") as f:
-        json.dump(state, f, indent=1)
+        json.dump({k: v for k, v in st.items()}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""The training data and its validation slices, defined once for every script in train/.
+
+Two databases from ../shared/data (unpacked by train/run.sh):
+  imdb-train.db    reviews(id, split, label, rating, file, text): split 'train' (labeled) or 'unsup'
+  reviews-multi.db reviews(id, source, label, text): 18 labeled sources (reviews-multi.md)
+
+Validation slices (never trained on, by the student, the teacher or the baseline):
+  IMDb: labeled reviews whose file number falls in a validation block: (n // 250) % 10 == 0, where
+        n is the number in train/{pos,neg}/n_r.txt. Neighbouring file numbers share a film (the
+        archive lists a film's reviews one after another, up to 30 of them), so a random cut puts
+        reviews of the same film on both sides; blocks of 250 keep all but the films at a block's
+        edge on one side. (The old slice, id % 10 == 0, is kept as `imdb-random` for comparison.)
+  multi: id % 10 == 0 inside every source (rows are shuffled within a source).
+"""
+import re
+
+IMDB_BLOCK = 250
+# The same slices as SQL, for tests and `make eval` (file 'train/pos/123_8.txt': the number at 11).
+IMDB_VAL_SQL = "split = 'train' AND (CAST(substr(file, 11) AS INTEGER) / 250) % 10 = 0"
+MULTI_VAL_SQL = "id % 10 = 0"
+# val_logits.jsonl (the export proof) covers the whole IMDb slice and every 5th text of the others.
+MULTI_PROOF_SQL = "id % 50 = 0"
+SOURCES_IMDB = ("imdb", "imdb-unsup")
+
+
+def imdb_file_number(path):
+    m = re.match(r"(?:train|unsup)/(?:pos|neg|unsup)/(\d+)_", path)
+    if not m:
+        raise ValueError("unexpected IMDb file name %r" % path)
+    return int(m.group(1))
+
+
+def imdb_is_val(split, path):
+    return split == "train" and (imdb_file_number(path) // IMDB_BLOCK) % 10 == 0
+
+
+def imdb_is_random_val(split, rid):
+    return split == "train" and rid % 10 == 0
+
+
+def multi_is_val(rid):
+    return rid % 10 == 0
+
+
+def load_rows(imdb_db, multi_db):
+    """Every text with (corpus, row id, source, label or -1, is_val, text), IMDb first."""
+    import sqlite3
+    rows = []
+    con = sqlite3.connect(imdb_db)
+    for rid, split, label, path, text in con.execute(
+            "SELECT id, split, label, file, text FROM reviews WHERE split IN ('train','unsup') ORDER BY id"):
+        rows.append(("imdb", rid, "imdb" if split == "train" else "imdb-unsup",
+                     -1 if label is None else int(label), imdb_is_val(split, path), text))
+    con.close()
+    con = sqlite3.connect(multi_db)
+    for rid, source, label, text in con.execute("SELECT id, source, label, text FROM reviews ORDER BY id"):
+        rows.append(("multi", rid, source, int(label), multi_is_val(rid), text))
+    con.close()
+    return rows
+
+
+def find_db(name, shared):
+    """Path of imdb-train.db / reviews-multi.db: $IMDB_DB / $MULTI_DB, /tmp/NAME.db, or unpacked
+    from SHARED/data/NAME.db.xz into /tmp. None when neither exists."""
+    import lzma
+    import os
+    import shutil
+    env = os.environ.get({"imdb-train": "IMDB_DB", "reviews-multi": "MULTI_DB"}[name])
+    for p in (env, "/tmp/%s.db" % name):
+        if p and os.path.exists(p):
+            return p
+    xz = os.path.join(shared, "data", name + ".db.xz")
+    if not os.path.exists(xz):
+        return None
+    dst = env or "/tmp/%s.db" % name
+    with lzma.open(xz) as src, open(dst + ".tmp", "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    os.replace(dst + ".tmp", dst)
+    return dst

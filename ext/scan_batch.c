@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blas_threads.h"
 #include "scan_batch.h"
@@ -149,6 +150,7 @@ typedef struct ScanJob {
   int iNext;                 /* next chunk to take (atomic) */
   int bStop;                 /* set on error or interrupt (atomic) */
   int bInterrupted;
+  int nRunning;              /* workers started and not yet done (atomic) */
   pthread_mutex_t mutex;     /* guards err */
   snt_error err;
 } ScanJob;
@@ -159,21 +161,44 @@ typedef struct ScanWorker {
   pthread_t thread;
 } ScanWorker;
 
+/* The cancel callbacks of the workers' states (snt_state_set_cancel), asked
+** before every layer: so every worker sees a stop within one layer of one
+** chunk, not at the end of its chunk. The calling thread's also asks xStop
+** (it is the one thread that may use the connection). */
+static int scanStopAsked(void *p) {
+  ScanJob *pJob = p;
+  return __atomic_load_n(&pJob->bStop, __ATOMIC_ACQUIRE);
+}
+
+static int scanStopAskedMain(void *p) {
+  ScanJob *pJob = p;
+  if (__atomic_load_n(&pJob->bStop, __ATOMIC_ACQUIRE)) return 1;
+  if (pJob->xStop && pJob->xStop(pJob->pStopArg)) {
+    pJob->bInterrupted = 1;
+    __atomic_store_n(&pJob->bStop, 1, __ATOMIC_RELEASE);
+    return 1;
+  }
+  return 0;
+}
+
 static void scanWork(ScanJob *pJob, int iWorker) {
   snt_state *pState = pJob->apState[iWorker];
+  snt_state_set_cancel(pState, iWorker ? scanStopAsked : scanStopAskedMain, pJob);
   for (;;) {
     if (__atomic_load_n(&pJob->bStop, __ATOMIC_ACQUIRE)) break;
     int k = __atomic_fetch_add(&pJob->iNext, 1, __ATOMIC_ACQ_REL);
     if (k >= pJob->nChunk) break;
     const ScanChunk *c = &pJob->aChunk[k];
     snt_error err = {0, {0}};
-    /* Before each chunk: a model file truncated in place since the scan
-    ** began would make the forward pass SIGBUS (snt_model_check_file). */
+    /* Before each chunk: with SENTIMENT_MMAP=1, a model file truncated in
+    ** place since the scan began would make the forward pass SIGBUS
+    ** (snt_model_check_file). */
     int rc = snt_model_check_file(pJob->pModel, &err);
     if (rc == SNT_OK)
       rc = snt_forward_batch(pJob->pModel, pState, c->nSeq, pJob->aIds + c->iId,
                              pJob->aOff + c->iOff,
                              pJob->aLogit + (size_t)c->iSeq * pJob->nClass, &err);
+    if (rc == SNT_ERR_INTERRUPTED) break; /* bStop was set: an error or xStop */
     if (rc != SNT_OK) {
       pthread_mutex_lock(&pJob->mutex);
       if (pJob->err.code == SNT_OK) pJob->err = err;
@@ -182,18 +207,25 @@ static void scanWork(ScanJob *pJob, int iWorker) {
       __atomic_store_n(&pJob->bStop, 1, __ATOMIC_RELEASE);
       break;
     }
-    if (iWorker == 0 && pJob->xStop && pJob->xStop(pJob->pStopArg)) {
-      pJob->bInterrupted = 1;
-      __atomic_store_n(&pJob->bStop, 1, __ATOMIC_RELEASE);
-      break;
-    }
   }
+  snt_state_set_cancel(pState, NULL, NULL); /* the job lives on the caller's stack */
 }
 
 static void *scanWorkerMain(void *p) {
   ScanWorker *w = p;
   scanWork(w->pJob, w->iWorker);
+  __atomic_sub_fetch(&w->pJob->nRunning, 1, __ATOMIC_ACQ_REL);
   return NULL;
+}
+
+/* The calling thread, its own chunks done, while other workers still run:
+** keep asking xStop (every 2 ms), so that an interrupt still reaches them. */
+static void scanWatch(ScanJob *pJob) {
+  struct timespec ts = {0, 2000000};
+  while (__atomic_load_n(&pJob->nRunning, __ATOMIC_ACQUIRE) > 0) {
+    if (!__atomic_load_n(&pJob->bStop, __ATOMIC_ACQUIRE)) scanStopAskedMain(pJob);
+    nanosleep(&ts, NULL);
+  }
 }
 
 /* Workers' states up to nThread. SQLITE_OK, SQLITE_NOMEM or SQLITE_ERROR
@@ -267,12 +299,17 @@ int scanBatchRun(ScanBatch *b, int nThread, int (*xStop)(void *), void *pArg, sn
       for (int w = 1; w < nThread; w++) {
         aWorker[w].pJob = &job;
         aWorker[w].iWorker = w;
-        if (pthread_create(&aWorker[w].thread, NULL, scanWorkerMain, &aWorker[w]) != 0) break;
+        __atomic_add_fetch(&job.nRunning, 1, __ATOMIC_ACQ_REL);
+        if (pthread_create(&aWorker[w].thread, NULL, scanWorkerMain, &aWorker[w]) != 0) {
+          __atomic_sub_fetch(&job.nRunning, 1, __ATOMIC_ACQ_REL);
+          break;
+        }
         nStarted++;
       }
     }
   }
   scanWork(&job, 0);
+  scanWatch(&job);
   for (int w = 1; w <= nStarted; w++) pthread_join(aWorker[w].thread, NULL);
   sntBlasLeave();
   pthread_mutex_destroy(&job.mutex);

@@ -26,7 +26,11 @@
 ** computed the same way whichever worker takes it.
 **
 ** No SQL runs in here: the caller reads the rows, and xStop (called by the
-** calling thread only, between chunks) says when to stop.
+** calling thread only) says when to stop. It is asked before every layer of
+** the calling thread's chunks and every 2 ms while that thread waits for the
+** other workers; every worker checks the resulting stop flag before each of
+** its layers. So a run stops within one layer of one chunk (≤ 2,048 tokens)
+** of xStop saying so (tests/test_interrupt.c measures it).
 */
 #ifndef SNT_SCAN_BATCH_H
 #define SNT_SCAN_BATCH_H
@@ -89,8 +93,8 @@ int scanBatchFull(const ScanBatch *b);
 ** z[0..n), or z = NULL for a NULL text. Returns an SNT_* code, err filled. */
 int scanBatchAdd(ScanBatch *b, sqlite3_value *pKey, const char *z, int n, snt_error *err);
 /* The logits of every non-NULL row, on nThread workers. xStop(pArg), when
-** not NULL, is called by the calling thread between its chunks; when it
-** returns non-zero the run stops. Returns SQLITE_OK, SQLITE_INTERRUPT (xStop
+** not NULL, is called by the calling thread (see above); when it returns
+** non-zero the run stops. Returns SQLITE_OK, SQLITE_INTERRUPT (xStop
 ** said so), SQLITE_NOMEM, or SQLITE_ERROR with err filled. */
 int scanBatchRun(ScanBatch *b, int nThread, int (*xStop)(void *), void *pArg, snt_error *err);
 /* Row i's logits (nClass), valid after scanBatchRun. */

@@ -35,11 +35,14 @@
 ** Threads: the default is $SENTIMENT_THREADS when it holds a number in
 ** 1..SCAN_MAX_THREADS, else the number of online CPUs (capped at 8).
 **
-** Interrupts: sqlite3_interrupt() stops a scan within one chunk. SQLite 3.40
-** (Debian 12) has no sqlite3_is_interrupted() (3.41+), so between chunks the
-** calling thread steps a prepared "SELECT 1" on the connection: once the
-** connection is interrupted that step returns SQLITE_INTERRUPT, and the scan
-** returns it too. Between batches the user's own statement reports it.
+** Interrupts: sqlite3_interrupt() stops a scan within one layer of one chunk
+** on every worker (scan_batch.h). SQLite 3.40 (Debian 12) has no
+** sqlite3_is_interrupted() (3.41+), so before each of its layers (and every
+** 2 ms while it waits for the other workers) the calling thread steps a
+** prepared "SELECT 1" on the connection: once the connection is interrupted
+** that step returns SQLITE_INTERRUPT, every worker stops at its next layer,
+** and the scan returns SQLITE_INTERRUPT too. Between batches the user's own
+** statement reports it.
 **
 ** Progress: with sentiment_progress(1) on the connection (or, until that
 ** is set, SENTIMENT_PROGRESS=1/true/yes/on in the environment), a scan
@@ -290,7 +293,7 @@ static int scanStep(ScanCursor *pCur, sqlite3_stmt *pStmt) {
 
 /* Has the connection been interrupted? Only the thread that holds the
 ** connection (the one in xFilter/xNext) may call this: scanBatchRun calls it
-** from the calling thread, between chunks. */
+** from the calling thread, between layers. */
 static int scanInterrupted(void *p) {
   ScanCursor *pCur = p;
   if (!pCur->pProbe) return 0;

@@ -48,6 +48,7 @@
 SQLITE_EXTENSION_INIT1
 
 #include "blas_threads.h"
+#include "interrupt.h"
 #include "registry.h"
 #include "result.h"
 
@@ -126,12 +127,25 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
   if (!(e->bLast && e->nLast == nText && (nText == 0 || memcmp(e->zLast, zText, nText) == 0))) {
     e->bLast = 0;
     if (sntConnTokenize(p, e, zText, nText, &err) == SNT_OK) {
+      /* Interruptible between layers: sqlite3_interrupt() makes the call
+      ** return SQLITE_INTERRUPT within one layer (after its first 5 ms:
+      ** shorter calls never prepare the probe; ext/interrupt.h). */
+      SntInterrupt in;
+      sntInterruptBegin(&in, sqlite3_context_db_handle(ctx), 0.005);
+      snt_state_set_cancel(e->pState, sntInterruptCancel, &in);
       sntBlasEnter();
       snt_forward(m, e->pState, p->aId, p->toks.n, e->aLogit, &err);
       sntBlasLeave();
+      snt_state_set_cancel(e->pState, NULL, NULL);
+      sntInterruptEnd(&in);
     }
     if (err.code != SNT_OK) {
       if (err.code == SNT_ERR_NOMEM) goto nomem;
+      if (err.code == SNT_ERR_INTERRUPTED) {
+        resultError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: interrupted", zFunc));
+        sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+        return;
+      }
       resultError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s: %s", zFunc, err.msg));
       return;
     }

@@ -336,8 +336,9 @@ def test_scheduler(tmp, src, want, want_clean):
               "SIGINT at %d rows: exit %s: %s" % (have, p.returncode, err[-2000:]))
         p = cli([src, query, out, "sigint", "--scheduler", addr, "--batch-rows", "100"])
         _, err = p.communicate(timeout=120)
-        check(p.returncode == 0 and "%d keys were already there" % have in err,
-              "resume after SIGINT: exit %d: %s" % (p.returncode, err[-2000:]))
+        check(p.returncode == 0 and "%d rows scored" % (CLEAN - have) in err
+              and "%d keys were already there" % have in err,
+              "resume after SIGINT at %d rows: exit %d: %s" % (have, p.returncode, err[-2000:]))
         compare("SIGINT and resume", read_out(out, "sigint"), want_clean)
         phase("SIGINT and resume")
     finally:

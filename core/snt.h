@@ -68,9 +68,14 @@ const char *snt_vocab_piece(const snt_vocab *v, int id);
 int snt_vocab_id(const snt_vocab *v, const char *piece, size_t n);
 
 /* One token the model sees. start/end are byte offsets [start, end) into the
-** text given to snt_tokenize; both -1 for [CLS] and [SEP]. */
+** text given to snt_tokenize; both -1 for [CLS] and [SEP]. word is the index
+** (0, 1, … in text order) of the pre-tokenizer word the piece was cut from
+** (BertPreTokenizer: whitespace ends a word, each punctuation character and
+** CJK ideograph is a word, as is a special token typed in the text); the
+** pieces of one word are consecutive and share it; -1 for [CLS] and [SEP]. */
 typedef struct snt_token {
   int32_t id;
+  int32_t word;
   int64_t start, end;
 } snt_token;
 

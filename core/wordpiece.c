@@ -74,6 +74,7 @@ typedef struct tok {
   long budget;    /* pieces still allowed before [SEP] */
   int limited;    /* max_len given: running out of budget truncates */
   int stop;       /* budget exhausted: the rest of the text is skipped */
+  int32_t iword;  /* index of the word whose pieces are being pushed */
   snt_error *err;
   word w;
 } tok;
@@ -111,7 +112,7 @@ static inline char ascii_lower(unsigned char c) {
 
 /* ---- output ------------------------------------------------------------ */
 
-static int push(tok *t, int32_t id, int64_t start, int64_t end) {
+static int push(tok *t, int32_t id, int32_t iword, int64_t start, int64_t end) {
   snt_tokens *o = t->out;
   if (o->n == o->cap) {
     if (o->cap >= INT_MAX / 2)
@@ -123,11 +124,12 @@ static int push(tok *t, int32_t id, int64_t start, int64_t end) {
     o->tok = p;
     o->cap = cap;
   }
-  o->tok[o->n++] = (snt_token){id, start, end};
+  o->tok[o->n++] = (snt_token){id, iword, start, end};
   return SNT_OK;
 }
 
-/* One piece of the text (not [CLS]/[SEP]): counts against the budget. */
+/* One piece of the text (not [CLS]/[SEP]), of word t->iword: counts against
+** the budget. */
 static int push_piece(tok *t, int32_t id, int64_t start, int64_t end) {
   if (t->budget == 0) {
     if (!t->limited)
@@ -137,7 +139,7 @@ static int push_piece(tok *t, int32_t id, int64_t start, int64_t end) {
     return SNT_OK;
   }
   t->budget--;
-  return push(t, id, start, end);
+  return push(t, id, t->iword, start, end);
 }
 
 /* ---- the current word -------------------------------------------------- */
@@ -242,10 +244,10 @@ static void word_add_cp(word *w, int32_t cp, int ccc, int64_t ps, int64_t pe) {
 
 /* ---- WordPiece ----------------------------------------------------------- */
 
-/* Cut the current word into pieces and emit them; the word is then empty. */
-static int word_flush(tok *t) {
+/* Cut the current word (not empty) into pieces and emit them; the word is
+** then empty. */
+static int word_pieces(tok *t) {
   word *w = &t->w;
-  if (w->nchar == 0) return SNT_OK;
   const snt_vocab *v = t->v;
   size_t nchar = w->nchar;
   w->nchar = 0;
@@ -294,6 +296,14 @@ static int word_flush(tok *t) {
     if (rc != SNT_OK || t->stop) return rc;
   }
   return SNT_OK;
+}
+
+/* The same for any word, empty or not; the next word gets the next index. */
+static int word_flush(tok *t) {
+  if (t->w.nchar == 0) return SNT_OK;
+  int rc = word_pieces(t);
+  t->iword++;
+  return rc;
 }
 
 /* ---- the text ------------------------------------------------------------ */
@@ -372,6 +382,7 @@ static int tokenize_text(tok *t, const unsigned char *s, size_t n) {
       if ((rc = word_flush(t)) != SNT_OK || t->stop) break;
       if (k) {
         rc = push_piece(t, id, (int64_t)i, (int64_t)(i + (size_t)k));
+        t->iword++; /* a special token is a word of its own */
         i += (size_t)k;
       } else {
         word_add_ascii(&t->w, s + i, 1, (int64_t)i);
@@ -410,14 +421,15 @@ int snt_tokenize(const snt_vocab *v, const char *text, size_t n, int max_len,
   t->w.nb = 0;
   t->w.run = 0;
   t->stop = 0;
+  t->iword = 0;
   t->v = v;
   t->out = out;
   t->err = err;
   t->limited = max_len > 0;
   t->budget = max_len > 0 ? max_len - 2 : INT_MAX - 2;
-  int rc = push(t, v->cls, -1, -1);
+  int rc = push(t, v->cls, -1, -1, -1);
   if (rc == SNT_OK) rc = tokenize_text(t, (const unsigned char *)(text ? text : ""), n);
-  if (rc == SNT_OK) rc = push(t, v->sep, -1, -1);
+  if (rc == SNT_OK) rc = push(t, v->sep, -1, -1, -1);
   if (rc != SNT_OK) {
     out->n = 0;
     out->truncated = 0;

@@ -96,6 +96,27 @@ static int check_offsets(const snt_vocab *v, const snt_tokens *t, const char *s,
   return 1;
 }
 
+/* Word indices: -1 on [CLS]/[SEP]; the first piece is word 0; a piece starts
+** a new word (index + 1) exactly when it is not a "##" continuation (the
+** only way WordPiece continues a word; '#' is punctuation, so no word starts
+** with "##"). */
+static int check_words(const snt_vocab *v, const snt_tokens *t, char *why, size_t why_n) {
+  if (t->tok[0].word != -1 || t->tok[t->n - 1].word != -1) {
+    snprintf(why, why_n, "[CLS]/[SEP] word is not -1");
+    return 0;
+  }
+  for (int i = 1; i < t->n - 1; i++) {
+    const char *piece = snt_vocab_piece(v, t->tok[i].id);
+    int cont = i > 1 && piece[0] == '#' && piece[1] == '#' && piece[2];
+    int want = i == 1 ? 0 : t->tok[i - 1].word + !cont;
+    if (t->tok[i].word != want) {
+      snprintf(why, why_n, "token %d '%s': word %d, want %d", i, piece, t->tok[i].word, want);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* "a" X "b " X for code points where Unicode versions or normalization
 ** matter; ids from HF tokenizers (Node binding @anush008/tokenizers 0.6.0).
 ** `make probe-tokenizer` checks every code point this way against HF live. */
@@ -211,6 +232,8 @@ static void test_golden(const snt_vocab *vt, const snt_vocab *vj) {
       char why[512];
       CHECK(check_offsets(v, &t, text->str, text->len, why, sizeof why),
             "case %d offsets: %s\n  text: \"%s\"", cases, why, show(text->str, text->len));
+      CHECK(check_words(v, &t, why, sizeof why), "case %d words: %s\n  text: \"%s\"", cases, why,
+            show(text->str, text->len));
       /* truncation as HF does it: the first 510 pieces, then [SEP] */
       if (nid > 512) {
         long_cases++;
@@ -324,6 +347,17 @@ static void test_bytes(const snt_vocab *v) {
   CHECK(ok, "special tokens in the text (n %d)", t.n);
   CHECK(rc == SNT_OK && t.n > 2 && t.tok[2].start == 5 && t.tok[2].end == 10,
         "offsets of a typed [SEP]");
+  /* word indices: a typed special token is a word; punctuation is a word each */
+  ok = rc == SNT_OK && t.n == 12;
+  for (int i = 1; ok && i < t.n - 1; i++) ok = t.tok[i].word == i - 1;
+  CHECK(ok, "typed special tokens: one word each");
+  rc = tokenize_str(v, "Unbelievably good, isn't it?", &t); /* un ##bel ##ie ##va ##bly */
+  {
+    int32_t wantw[] = {-1, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, -1};
+    ok = rc == SNT_OK && t.n == (int)(sizeof wantw / sizeof wantw[0]);
+    for (int i = 0; ok && i < t.n; i++) ok = t.tok[i].word == wantw[i];
+    CHECK(ok, "word indices of \"Unbelievably good, isn't it?\" (n %d)", t.n);
+  }
   /* normalization changes: offsets cover whole source characters */
   rc = tokenize_str(v, "Caf\xc3\xa9 na\xc3\xafve", &t); /* Café naïve */
   CHECK(rc == SNT_OK && t.n == 4 && t.tok[1].start == 0 && t.tok[1].end == 5 &&

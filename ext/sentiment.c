@@ -8,6 +8,8 @@
 **   SELECT sentiment_scores('Dull.');    -- {"negative":0.9…,"positive":0.0…}
 **   SELECT sentiment_logits('Dull.');    -- [1.6…,-1.5…]
 **   SELECT * FROM sentiment_tokens('Unwatchable!');  -- pos, id, token, start, end
+**   SELECT word, weight FROM sentiment_explain('Dull.');  -- which words pushed the score
+**   SELECT sentiment_highlight('Dull.', 'default', 'html');  -- ... marked in the text
 **
 **   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
 **   SELECT sentiment(review, 'imdb') FROM reviews;
@@ -24,8 +26,9 @@
 ** result.c (logits to SQL values: label, score, JSON),
 ** model_cache.c (models loaded once per process, shared by every connection
 ** and thread), models_vtab.c, tokens_vtab.c, scan_vtab.c (sentiment_scan's
-** SQL surface), scan_batch.c (its engine: rows in, logits out),
-** default_model.S.
+** SQL surface), scan_batch.c (its engine: rows in, logits out), explain.c
+** (occlusion weights) with explain_vtab.c (sentiment_explain) and
+** highlight.c (sentiment_highlight), default_model.S.
 **
 ** Flags (also in README.md, "SQL reference"):
 **   - The scalar functions are SQLITE_DETERMINISTIC: the same text and model
@@ -36,7 +39,8 @@
 **     with PRAGMA trusted_schema=OFF: they read only the default model and the
 **     folders that this connection registered itself, by direct SQL — a
 **     schema cannot make them open a path of its choosing.
-**   - sentiment_tokens is SQLITE_VTAB_INNOCUOUS for the same reason.
+**   - sentiment_tokens and sentiment_explain are SQLITE_VTAB_INNOCUOUS for the
+**     same reason.
 **   - sentiment_models is SQLITE_VTAB_DIRECTONLY (as csv.c): an INSERT names
 **     a path that is then read, and a schema someone else wrote (a trigger or
 **     a view in a database file you open) must not be able to do that.
@@ -58,10 +62,12 @@ SQLITE_EXTENSION_INIT1
 #error "build with -DSNT_VERSION=\"x.y.z\" (the Makefile reads it from VERSION)"
 #endif
 
-/* In models_vtab.c, tokens_vtab.c and scan_vtab.c. */
+/* In models_vtab.c, tokens_vtab.c, explain_vtab.c, scan_vtab.c and highlight.c. */
 int sntRegisterModelsVtab(sqlite3 *db, SntConn *p); /* sentiment_models, sentiment_register */
 int sntRegisterTokensVtab(sqlite3 *db, SntConn *p);
+int sntRegisterExplainVtab(sqlite3 *db, SntConn *p);
 int sntRegisterScanVtab(sqlite3 *db, SntConn *p); /* sentiment_scan, sentiment_threads, sentiment_progress */
+void sntHighlightFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* What a scalar call returns, and the name its errors start with. */
 enum { OUT_LABEL, OUT_SCORE, OUT_SCORES, OUT_LOGITS };
@@ -219,6 +225,9 @@ static const struct {
     {"sentiment_scores", 2, JSON_FLAGS, scoresFunc},
     {"sentiment_logits", 1, JSON_FLAGS, logitsFunc},
     {"sentiment_logits", 2, JSON_FLAGS, logitsFunc},
+    {"sentiment_highlight", 1, SCALAR_FLAGS, sntHighlightFunc},
+    {"sentiment_highlight", 2, SCALAR_FLAGS, sntHighlightFunc},
+    {"sentiment_highlight", 3, SCALAR_FLAGS, sntHighlightFunc},
     {"sentiment_version", 0, SCALAR_FLAGS, versionFunc},
 };
 
@@ -230,6 +239,7 @@ static const struct {
 } aModule[] = {
     {"sentiment_models", sntRegisterModelsVtab},
     {"sentiment_tokens", sntRegisterTokensVtab},
+    {"sentiment_explain", sntRegisterExplainVtab},
     {"sentiment_scan", sntRegisterScanVtab}, /* and sentiment_threads(), sentiment_progress() */
 };
 

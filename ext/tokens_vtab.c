@@ -18,15 +18,10 @@
 */
 #include <string.h>
 
-#include "registry.h"
+#include "tvf.h"
 SQLITE_EXTENSION_INIT3
 
 enum { COL_POS, COL_ID, COL_TOKEN, COL_START, COL_END, COL_TEXT, COL_MODEL };
-
-typedef struct TokensVtab {
-  sqlite3_vtab base;
-  SntConn *pConn;
-} TokensVtab;
 
 typedef struct TokensCursor {
   sqlite3_vtab_cursor base;
@@ -41,59 +36,17 @@ static int tokensConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
   (void)argc;
   (void)argv;
   (void)pzErr;
-  int rc = sqlite3_declare_vtab(db,
-                                "CREATE TABLE x(pos INTEGER, id INTEGER, token TEXT, "
-                                "start INTEGER, \"end\" INTEGER, text HIDDEN, model HIDDEN)");
-  if (rc != SQLITE_OK) return rc;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  TokensVtab *pVtab = sqlite3_malloc(sizeof *pVtab);
-  if (!pVtab) return SQLITE_NOMEM;
-  memset(pVtab, 0, sizeof *pVtab);
-  pVtab->pConn = pAux;
-  *ppVtab = &pVtab->base;
-  return SQLITE_OK;
+  return sntTvfConnect(db, pAux,
+                       "CREATE TABLE x(pos INTEGER, id INTEGER, token TEXT, "
+                       "start INTEGER, \"end\" INTEGER, text HIDDEN, model HIDDEN)",
+                       ppVtab);
 }
 
-static int tokensDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
-}
-
-/* idxNum bit 1: text given (argv[0]); bit 2: model given (argv[1]). Both must
-** be equality constraints the planner can use; without a text at all the
-** query is an error rather than an empty table. */
+/* argv: the text (idxNum bit 1), then the model (bit 2). */
 static int tokensBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
-  int iText = -1, iModel = -1, bUnusable = 0;
-  for (int i = 0; i < pInfo->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
-    if (c->iColumn != COL_TEXT && c->iColumn != COL_MODEL) continue;
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (!c->usable) {
-      bUnusable = 1;
-      continue;
-    }
-    if (c->iColumn == COL_TEXT) iText = i;
-    else iModel = i;
-  }
-  if (bUnusable) return SQLITE_CONSTRAINT; /* try a plan where they are usable */
-  if (iText < 0) {
-    sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = sqlite3_mprintf(
-        "sentiment_tokens(): needs a text: SELECT * FROM sentiment_tokens('some text' [, "
-        "model])");
-    return SQLITE_ERROR;
-  }
-  pInfo->aConstraintUsage[iText].argvIndex = 1;
-  pInfo->aConstraintUsage[iText].omit = 1;
-  pInfo->idxNum = 1;
-  if (iModel >= 0) {
-    pInfo->aConstraintUsage[iModel].argvIndex = 2;
-    pInfo->aConstraintUsage[iModel].omit = 1;
-    pInfo->idxNum |= 2;
-  }
-  pInfo->estimatedCost = 100;
-  pInfo->estimatedRows = 100;
-  return SQLITE_OK;
+  return sntTvfBestIndex(
+      pVtab, pInfo, COL_TEXT, 2,
+      "sentiment_tokens(): needs a text: SELECT * FROM sentiment_tokens('some text' [, model])");
 }
 
 static int tokensOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
@@ -127,7 +80,7 @@ static int tokensFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
                         sqlite3_value **argv) {
   TokensCursor *pCur = (TokensCursor *)pCursor;
   sqlite3_vtab *pVtab = pCursor->pVtab;
-  SntConn *p = ((TokensVtab *)pVtab)->pConn;
+  SntConn *p = ((SntTvf *)pVtab)->pConn;
   const char *zModel = NULL;
   SntEntry *e;
   char *zErr = NULL;
@@ -213,8 +166,8 @@ static sqlite3_module tokensModule = {
     .xCreate = NULL, /* eponymous only */
     .xConnect = tokensConnect,
     .xBestIndex = tokensBestIndex,
-    .xDisconnect = tokensDisconnect,
-    .xDestroy = tokensDisconnect,
+    .xDisconnect = sntTvfDisconnect,
+    .xDestroy = sntTvfDisconnect,
     .xOpen = tokensOpen,
     .xClose = tokensClose,
     .xFilter = tokensFilter,

@@ -10,10 +10,10 @@
 **   - core's (snt_malloc: model, vocabulary, state, tokens), through
 **     snt_alloc_fail_after.
 ** A session opens a connection (the extension is an auto-extension), registers
-** a golden model, scores a text with each function, reads sentiment_tokens and
-** sentiment_models, scores three rows with sentiment_scan, and closes. After
-** each failing session a clean one must give the right answer: nothing was
-** left half-built.
+** a golden model, scores a text with each function, reads sentiment_tokens,
+** sentiment_explain (and sentiment_highlight) and sentiment_models, scores
+** three rows with sentiment_scan, and closes. After each failing session a
+** clean one must give the right answer: nothing was left half-built.
 */
 #include <sqlite3.h>
 #include <string.h>
@@ -50,6 +50,12 @@ static const char *azSql[] = {
     "SELECT sentiment_logits('Yet another.', 'm')",
     "SELECT group_concat(token, ' ') FROM sentiment_tokens('Loved it!', 'm')",
     "SELECT group_concat(name || labels || loaded, ';') FROM sentiment_models",
+    /* Occlusion: the packed variants, the rows, the three highlight formats. */
+    "SELECT group_concat(word || pieces || label || label_without || unit || round(weight, 4), ' ') "
+    "FROM sentiment_explain('Loved it, truly. Not the end', 'm')",
+    "SELECT count(*) FROM sentiment_explain('One. Two!', 'm', 'sentence')",
+    "SELECT sentiment_highlight('Loved it, truly <3', 'm', 'html') || "
+    "sentiment_highlight('Loved *it*', 'm', 'markdown') || sentiment_highlight('Loved it', 'm')",
     /* The bulk path: reading the query, batching, packing, results. Three
     ** short rows make one chunk, which the scan runs on the calling thread. */
     "SELECT group_concat(key || label || n_tokens || truncated || round(score, 4), ' ') "

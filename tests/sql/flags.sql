@@ -14,12 +14,15 @@ CREATE INDEX reviews_sentiment ON reviews(sentiment(text, 'm'));
 CREATE INDEX reviews_pos ON reviews(id) WHERE sentiment_score(text, 'm') > 0.5;
 CREATE VIEW scored AS SELECT id, sentiment_scores(text, 'm') AS scores FROM reviews;
 CREATE VIEW tokens AS SELECT r.id, t.token FROM reviews r, sentiment_tokens(r.text, 'm') t;
+CREATE VIEW why AS SELECT r.id, e.word FROM reviews r, sentiment_explain(r.text, 'm') e;
+CREATE INDEX reviews_highlight ON reviews(sentiment_highlight(text, 'm', 'html'));
 SELECT id, label, label = sentiment(text, 'm') AS same FROM reviews ORDER BY id;
 -- The planner uses the expression index.
 EXPLAIN QUERY PLAN SELECT id FROM reviews WHERE sentiment(text, 'm') = 'negative';
 SELECT id FROM reviews WHERE sentiment(text, 'm') = 'negative' ORDER BY id;
 SELECT count(*) AS n_scored FROM scored;
 SELECT count(*) AS n_tokens FROM tokens;
+SELECT count(*) AS n_words FROM why;
 PRAGMA integrity_check;
 -- sentiment_models: not from a view or a trigger.
 CREATE VIEW models AS SELECT name FROM sentiment_models;

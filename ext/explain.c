@@ -11,6 +11,7 @@
 
 #include "blas_threads.h"
 #include "explain.h"
+#include "result.h"
 SQLITE_EXTENSION_INIT3
 
 int sntExplainParseUnit(const char *z, int *peUnit) {
@@ -34,23 +35,6 @@ const char *sntExplainUnitName(int eUnit) {
 void sntExplanationFree(SntExplanation *pEx) {
   sqlite3_free(pEx->aUnit);
   memset(pEx, 0, sizeof *pEx);
-}
-
-/* softmax(aLogit)[i] in double. */
-static double labelProb(const float *aLogit, int nLabel, int i) {
-  double mx = aLogit[0], sum = 0;
-  for (int j = 1; j < nLabel; j++)
-    if (aLogit[j] > mx) mx = aLogit[j];
-  for (int j = 0; j < nLabel; j++) sum += exp((double)aLogit[j] - mx);
-  return exp((double)aLogit[i] - mx) / sum;
-}
-
-/* The first of equal maxima, as sentiment() picks its label. */
-static int argmax(const float *aLogit, int nLabel) {
-  int iBest = 0;
-  for (int j = 1; j < nLabel; j++)
-    if (aLogit[j] > aLogit[iBest]) iBest = j;
-  return iBest;
 }
 
 /* Does the word of token t end a sentence? Its piece is . ! ? or … (a run of
@@ -202,14 +186,14 @@ int sntExplain(SntEntry *e, const char *zFunc, const char *zText, size_t nText, 
   sntBlasLeave();
   if (err.code != SNT_OK) goto core_error;
 
-  pEx->iLabelFull = argmax(aLogit, nLabel);
+  pEx->iLabelFull = sntArgmax(aLogit, nLabel);
   int iPos = cachePositiveLabel(e->pModel);
   pEx->iLabel = iPos >= 0 ? iPos : pEx->iLabelFull;
-  pEx->pFull = labelProb(aLogit, nLabel, pEx->iLabel);
+  pEx->pFull = sntProb(aLogit, nLabel, pEx->iLabel);
   for (int k = 1; k < nVar; k++) {
     const float *a = aLogit + (size_t)k * nLabel;
-    pEx->aUnit[k - 1].weight = pEx->pFull - labelProb(a, nLabel, pEx->iLabel);
-    pEx->aUnit[k - 1].iLabelWithout = argmax(a, nLabel);
+    pEx->aUnit[k - 1].weight = pEx->pFull - sntProb(a, nLabel, pEx->iLabel);
+    pEx->aUnit[k - 1].iLabelWithout = sntArgmax(a, nLabel);
   }
   goto done;
 

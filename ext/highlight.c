@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "result.h"
 SQLITE_EXTENSION_INIT3
 
 #define HIGHLIGHT_FLOOR 0.05 /* weights below this never reach full strength */
@@ -165,18 +166,7 @@ void sntHighlightFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   appendText(pOut, eFmt, zText + iAt, nText - iAt);
   sntExplanationFree(&ex);
-  rc = sqlite3_str_errcode(pOut);
-  int nOut = sqlite3_str_length(pOut);
-  char *zOut = sqlite3_str_finish(pOut);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(zOut);
-    if (rc == SQLITE_TOOBIG) {
-      sqlite3_result_error_toobig(ctx);
-      return;
-    }
-    goto nomem;
-  }
-  sqlite3_result_text(ctx, zOut ? zOut : "", nOut, zOut ? sqlite3_free : SQLITE_STATIC);
+  sntResultStr(ctx, pOut, 0);
   return;
 nomem:
   sntExplanationFree(&ex);

@@ -50,12 +50,11 @@ static const char *azSql[] = {
     "SELECT sentiment_logits('Yet another.', 'm')",
     "SELECT group_concat(token, ' ') FROM sentiment_tokens('Loved it!', 'm')",
     "SELECT group_concat(name || labels || loaded, ';') FROM sentiment_models",
-    /* Occlusion: the packed variants, the rows, the three highlight formats. */
+    /* Occlusion: the packed variants, the rows, highlighting. */
     "SELECT group_concat(word || pieces || label || label_without || unit || round(weight, 4), ' ') "
-    "FROM sentiment_explain('Loved it, truly. Not the end', 'm')",
-    "SELECT count(*) FROM sentiment_explain('One. Two!', 'm', 'sentence')",
-    "SELECT sentiment_highlight('Loved it, truly <3', 'm', 'html') || "
-    "sentiment_highlight('Loved *it*', 'm', 'markdown') || sentiment_highlight('Loved it', 'm')",
+    "FROM sentiment_explain('Loved it. Dull', 'm')",
+    "SELECT sentiment_highlight('Loved <it>', 'm', 'html') || "
+    "sentiment_highlight('Loved *it*', 'm', 'markdown')",
     /* The bulk path: reading the query, batching, packing, results. Three
     ** short rows make one chunk, which the scan runs on the calling thread. */
     "SELECT group_concat(key || label || n_tokens || truncated || round(score, 4), ' ') "

@@ -20,24 +20,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pycheck import Checks  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("SENTIMENT_SHARED", os.path.join(ROOT, "..", "shared"))
-passed = failed = skipped = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL test_explain:", what)
-
-
-def skip(why):
-    global skipped
-    skipped += 1
-    print("SKIP test_explain:", why)
+checks = Checks("test_explain")
+check, skip = checks.check, checks.skip
 
 
 def connect():
@@ -250,7 +239,7 @@ def main():
         test_tiny(db, os.path.realpath(models))
         test_auto(db)
     else:
-        skip("no shared folder at %s: tiny-model checks skipped" % SHARED)
+        checks.skip_shared("no shared folder at %s: tiny-model checks skipped" % SHARED)
     try:
         import numpy  # noqa: F401  (make_random.py needs it; .ci/deps installs python3-numpy)
     except ImportError:
@@ -258,12 +247,8 @@ def main():
     else:
         with tempfile.TemporaryDirectory() as tmp:
             test_no_positive(db, tmp)
-    if skipped:
-        print("test_explain: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    else:
-        print("test_explain: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    checks.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

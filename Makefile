@@ -68,7 +68,7 @@ test-c: $(TEST_BIN)
 # report fails the run (TSan exits 66).
 SAN_FLAGS_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_FLAGS_tsan := -O1 -fno-omit-frame-pointer -fsanitize=thread
-TSAN_TESTS     := test_concurrency test_threads test_scan test_load test_interrupt
+TSAN_TESTS     := test_concurrency test_threads test_scan test_load test_interrupt test_pool
 
 test-asan:
 	$(MAKE) --no-print-directory SAN=asan OPT="$(SAN_FLAGS_asan)" LDFLAGS="-fsanitize=address,undefined" \

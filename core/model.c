@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 
 #include "ops.h"
+#include "pool.h"
 #include "quant.h"
 #include "safetensors.h"
 #include "util.h"
@@ -90,6 +91,9 @@ struct snt_state {
   snt_q8_scratch q8;           /* int8 models: (N, q8kp) activations, (N) scales, zero points */
   int (*cancel)(void *);       /* asked before each layer; NULL: never */
   void *cancel_arg;
+  int threads;                 /* snt_state_set_threads: team size asked for, ≥ 1 */
+  float *scores_more;          /* (threads - 1, Pm, Pm): the helpers' attention scores */
+  snt_team *team;              /* during a forward pass: who splits its products */
 };
 
 /* ---- binding: tensor names and shapes the config implies ----------------- */
@@ -599,6 +603,7 @@ snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err) {
   }
   s->m = m;
   s->max_tokens = max_tokens;
+  s->threads = 1;
   s->mem = mem;
   float *p = mem;
   s->x = p, p += N * D;
@@ -623,8 +628,25 @@ void snt_state_set_cancel(snt_state *s, int (*cancel)(void *arg), void *arg) {
   s->cancel_arg = arg;
 }
 
+int snt_state_set_threads(snt_state *s, int n, snt_error *err) {
+  if (!s) return snt_error_set(err, SNT_ERR_ARG, "snt_state_set_threads: state is NULL");
+  if (n < 1) n = 1;
+  if (n > SNT_TEAM_MAX) n = SNT_TEAM_MAX;
+  if (n > 1 && n != s->threads) {
+    size_t Pm = (size_t)s->m->cfg.max_pos;
+    float *more = snt_calloc((size_t)(n - 1) * Pm * Pm, sizeof *more);
+    if (!more)
+      return snt_error_set(err, SNT_ERR_NOMEM, "out of memory for %d threads' attention scores", n);
+    snt_free(s->scores_more);
+    s->scores_more = more;
+  }
+  s->threads = n;
+  return SNT_OK;
+}
+
 void snt_state_free(snt_state *s) {
   if (!s) return;
+  snt_free(s->scores_more);
   snt_free(s->mem);
   snt_free(s);
 }
@@ -676,10 +698,64 @@ static void embed(const snt_model *m, snt_state *s, int n_seq, const int32_t *id
 
 /* One post-LN block over all N packed tokens; attention within each sequence. */
 /* y (T, N) = x (T, K) · wᵀ + b, in int8 when the layer has int8 weights q. */
+/* One product split by output columns over the state's team (pool.h): each
+** member computes y's columns [o0, o1), then applies GELU to them if asked. */
+typedef struct lin_job {
+  snt_state *s;
+  float *y;
+  const float *x, *w, *b;
+  const snt_q8 *q;
+  int T, K, N, gelu;
+} lin_job;
+
+static void lin_part(void *arg, int part, int parts) {
+  const lin_job *j = arg;
+  int o0, o1;
+  snt_split(j->N, 16, part, parts, &o0, &o1);
+  if (o0 >= o1) return;
+  if (j->q->w) {
+    snt_linear_q8_cols(j->y, j->q, j->b, j->T, &j->s->q8, o0, o1);
+  } else {
+    snt_linear_ld(j->y + o0, j->N, j->x, j->w + (size_t)o0 * j->K, j->b ? j->b + o0 : NULL, j->T,
+                  j->K, o1 - o0);
+  }
+  if (j->gelu)
+    for (int t = 0; t < j->T; t++) snt_gelu(j->y + (size_t)t * j->N + o0, (size_t)(o1 - o0));
+}
+
+static void linear_act(snt_state *s, float *y, const float *x, const float *w, const snt_q8 *q,
+                       const float *b, int T, int K, int N, int gelu) {
+  lin_job j = {s, y, x, w, b, q, T, K, N, gelu};
+  if (q->w) snt_q8_rows(s->q8.xq, s->q8.sx, s->q8.zx, x, T, K); /* once, for every part */
+  snt_team_run(s->team, lin_part, &j);
+}
+
+/* y (T, N) = x (T, K) · wᵀ + b, in int8 when the layer has int8 weights q. */
 static void linear(snt_state *s, float *y, const float *x, const float *w, const snt_q8 *q,
                    const float *b, int T, int K, int N) {
-  if (q->w) snt_linear_q8(y, x, q, b, T, &s->q8);
-  else snt_linear(y, x, w, b, T, K, N);
+  linear_act(s, y, x, w, q, b, T, K, N, 0);
+}
+
+/* Attention split by heads over the team; member i uses its own scores. */
+typedef struct att_job {
+  snt_state *s;
+  int n_seq;
+  const int *off;
+} att_job;
+
+static void att_part(void *arg, int part, int parts) {
+  const att_job *j = arg;
+  snt_state *s = j->s;
+  const snt_config *c = &s->m->cfg;
+  int D = c->dim, H = c->n_heads, h0, h1;
+  size_t Pm = (size_t)c->max_pos;
+  float *scores = part ? s->scores_more + (size_t)(part - 1) * Pm * Pm : s->scores;
+  snt_split(H, 1, part, parts, &h0, &h1);
+  for (int i = 0; h0 < h1 && i < j->n_seq; i++) {
+    size_t o = (size_t)j->off[i] * D;
+    snt_attention_heads(s->ctx + o, s->q + o, s->k + o, s->v + o, j->off[i + 1] - j->off[i], D, H,
+                        h0, h1, scores);
+  }
 }
 
 static void block(const snt_model *m, snt_state *s, const layer_w *w, int n_seq, const int *off) {
@@ -689,17 +765,13 @@ static void block(const snt_model *m, snt_state *s, const layer_w *w, int n_seq,
   linear(s, s->q, s->x, w->wq, &w->q8[Q8_Q], w->bq, N, D, D);
   linear(s, s->k, s->x, w->wk, &w->q8[Q8_K], w->bk, N, D, D);
   linear(s, s->v, s->x, w->wv, &w->q8[Q8_V], w->bv, N, D, D);
-  for (int i = 0; i < n_seq; i++) {
-    size_t o = (size_t)off[i] * D;
-    snt_attention(s->ctx + o, s->q + o, s->k + o, s->v + o, off[i + 1] - off[i], D,
-                  c->n_heads, s->scores);
-  }
+  att_job aj = {s, n_seq, off};
+  snt_team_run(s->team, att_part, &aj);
   linear(s, s->t, s->ctx, w->wo, &w->q8[Q8_O], w->bo, N, D, D);
   snt_add(s->t, s->x, ND);
   snt_layernorm(s->x, s->t, w->ln1_g, w->ln1_b, N, D, c->ln_eps);
-  linear(s, s->h, s->x, w->w1, &w->q8[Q8_1], w->b1, N, D, F);
-  if (c->act == SNT_ACT_GELU) snt_gelu(s->h, (size_t)N * F);
-  else snt_relu(s->h, (size_t)N * F);
+  linear_act(s, s->h, s->x, w->w1, &w->q8[Q8_1], w->b1, N, D, F, c->act == SNT_ACT_GELU);
+  if (c->act != SNT_ACT_GELU) snt_relu(s->h, (size_t)N * F);
   linear(s, s->t, s->h, w->w2, &w->q8[Q8_2], w->b2, N, F, D);
   snt_add(s->t, s->x, ND);
   snt_layernorm(s->x, s->t, w->ln2_g, w->ln2_b, N, D, c->ln_eps);
@@ -722,14 +794,24 @@ int snt_forward_batch(const snt_model *m, snt_state *s, int n_seq, const int32_t
                       const int *off, float *logits, snt_error *err) {
   int rc = check_batch(m, s, n_seq, ids, off, logits, err);
   if (rc) return rc;
+  /* Helpers only where a layer's products are worth a dispatch (≈ 2^25
+  ** FLOPs, a third of a millisecond on one core): not for short texts on
+  ** small models. As many as the budget allows now. */
+  const snt_config *c = &m->cfg;
+  double flops = 2.0 * off[n_seq] * c->dim * (4.0 * c->dim + 2.0 * c->ffn_dim);
+  snt_team team;
+  snt_team_begin(&team, flops >= 33554432.0 ? s->threads : 1);
+  s->team = &team;
   embed(m, s, n_seq, ids, off);
-  for (int l = 0; l <= m->cfg.n_layers; l++) {
+  for (int l = 0; rc == SNT_OK && l <= m->cfg.n_layers; l++) {
     if (s->cancel && s->cancel(s->cancel_arg))
-      return snt_error_set(err, SNT_ERR_INTERRUPTED, "interrupted");
-    if (l < m->cfg.n_layers) block(m, s, &m->layers[l], n_seq, off);
+      rc = snt_error_set(err, SNT_ERR_INTERRUPTED, "interrupted");
+    else if (l < m->cfg.n_layers) block(m, s, &m->layers[l], n_seq, off);
   }
-  head(m, s, n_seq, off, logits);
-  return SNT_OK;
+  if (rc == SNT_OK) head(m, s, n_seq, off, logits);
+  s->team = NULL;
+  snt_team_end(&team); /* also when interrupted: the helpers go back to the budget */
+  return rc;
 }
 
 int snt_forward(const snt_model *m, snt_state *s, const int32_t *ids, int n, float *logits,

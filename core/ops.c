@@ -19,11 +19,16 @@
 /* ---- linear ------------------------------------------------------------- */
 
 void snt_linear(float *y, const float *x, const float *w, const float *b, int T, int K, int N) {
+  snt_linear_ld(y, N, x, w, b, T, K, N);
+}
+
+void snt_linear_ld(float *y, int ldy, const float *x, const float *w, const float *b, int T, int K,
+                   int N) {
   /* y = b broadcast, then y = 1·x·wᵀ + 1·y: the bias costs no extra pass. */
   if (b)
-    for (int t = 0; t < T; t++) memcpy(y + (size_t)t * N, b, (size_t)N * sizeof *y);
+    for (int t = 0; t < T; t++) memcpy(y + (size_t)t * ldy, b, (size_t)N * sizeof *y);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, N, K, 1.0f, x, K, w, K,
-              b ? 1.0f : 0.0f, y, N);
+              b ? 1.0f : 0.0f, y, ldy);
 }
 
 void snt_linear_ref(float *y, const float *x, const float *w, const float *b, int T, int K, int N) {
@@ -110,9 +115,14 @@ void snt_softmax_ref(float *x, int T, int N) {
 
 void snt_attention(float *out, const float *q, const float *k, const float *v, int T, int D,
                    int H, float *scores) {
+  snt_attention_heads(out, q, k, v, T, D, H, 0, H, scores);
+}
+
+void snt_attention_heads(float *out, const float *q, const float *k, const float *v, int T, int D,
+                         int H, int h0, int h1, float *scores) {
   int P = D / H;
   float scale = 1.0f / sqrtf((float)P);
-  for (int h = 0; h < H; h++) {
+  for (int h = h0; h < h1; h++) {
     /* scores (T, T) = scale · Q_h (T, P) · K_hᵀ; rows of Q_h are D apart. */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, P, scale, q + h * P, D,
                 k + h * P, D, 0.0f, scores, T);

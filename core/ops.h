@@ -17,6 +17,9 @@
 /* y (T, N) = x (T, K) · wᵀ + b, with w (N, K) as nn.Linear stores it and
 ** b (N) or NULL. y must not alias x. */
 void snt_linear(float *y, const float *x, const float *w, const float *b, int T, int K, int N);
+/* The same into rows ldy apart: y (T, N) a block of columns of a wider matrix. */
+void snt_linear_ld(float *y, int ldy, const float *x, const float *w, const float *b, int T, int K,
+                   int N);
 void snt_linear_ref(float *y, const float *x, const float *w, const float *b, int T, int K, int N);
 
 /* Row-wise LayerNorm: y (T, D) = (x − mean) / sqrt(var + eps) · g + b,
@@ -47,6 +50,9 @@ void snt_softmax_ref(float *x, int T, int N);
 ** scores is scratch of at least T·T floats. out must not alias q, k, v. */
 void snt_attention(float *out, const float *q, const float *k, const float *v, int T, int D,
                    int H, float *scores);
+/* The same for heads [h0, h1) only. */
+void snt_attention_heads(float *out, const float *q, const float *k, const float *v, int T, int D,
+                         int H, int h0, int h1, float *scores);
 void snt_attention_ref(float *out, const float *q, const float *k, const float *v, int T, int D,
                        int H, float *scores);
 

@@ -74,13 +74,18 @@ enum { BT = 32, BN = 128 };
 
 void snt_linear_q8(float *y, const float *x, const snt_q8 *w, const float *b, int T,
                    const snt_q8_scratch *s) {
+  snt_q8_rows(s->xq, s->sx, s->zx, x, T, w->K);
+  snt_linear_q8_cols(y, w, b, T, s, 0, w->N);
+}
+
+void snt_linear_q8_cols(float *y, const snt_q8 *w, const float *b, int T, const snt_q8_scratch *s,
+                        int c0, int c1) {
   int N = w->N, Kp = w->Kp;
   int32_t acc[BT * BN];
-  snt_q8_rows(s->xq, s->sx, s->zx, x, T, w->K);
   for (int t0 = 0; t0 < T; t0 += BT) {
     int nt = T - t0 < BT ? T - t0 : BT;
-    for (int o0 = 0; o0 < N; o0 += BN) {
-      int no = N - o0 < BN ? N - o0 : BN;
+    for (int o0 = c0; o0 < c1; o0 += BN) {
+      int no = c1 - o0 < BN ? c1 - o0 : BN;
       snt_q8_gemm(acc, BN, s->xq + (size_t)t0 * Kp, w->w + (size_t)o0 * Kp, nt, no, Kp);
       for (int t = 0; t < nt; t++) {
         float *yr = y + (size_t)(t0 + t) * N + o0;

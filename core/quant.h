@@ -65,5 +65,9 @@ typedef struct snt_q8_scratch {
 /* y (T, N) = x (T, K) · wᵀ + b (N, may be NULL) through int8. */
 void snt_linear_q8(float *y, const float *x, const snt_q8 *w, const float *b, int T,
                    const snt_q8_scratch *s);
+/* Output columns [o0, o1) of the same, from rows already quantized into s
+** (snt_q8_rows): how a team of threads splits one product. */
+void snt_linear_q8_cols(float *y, const snt_q8 *w, const float *b, int T, const snt_q8_scratch *s,
+                        int o0, int o1);
 
 #endif

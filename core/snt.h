@@ -222,6 +222,16 @@ int snt_model_max_len(const snt_model *m);
 typedef struct snt_state snt_state;
 snt_state *snt_state_new(const snt_model *m, int max_tokens, snt_error *err);
 void snt_state_free(snt_state *s);
+/* Split each forward pass on s over up to n threads (this one and n - 1
+** helpers, core/pool.c): every matrix product by output columns, attention
+** by heads, each thread running OpenBLAS on its own. Helpers come from one
+** process-wide budget (snt_pool_set_budget: callers and helpers in forward
+** passes at most that many; default the CPU count): a call that finds it
+** spent runs with fewer, or alone. Logits do not depend on n beyond float
+** rounding. Default 1. Allocates n - 1 attention scratch buffers. */
+int snt_state_set_threads(snt_state *s, int n, snt_error *err);
+/* The process-wide budget of snt_state_set_threads (0: the CPU count). */
+void snt_pool_set_budget(int n);
 
 /* Cancellation: a forward pass on s calls cancel(arg) before each layer
 ** (and before the classifier head); when it returns nonzero, the pass stops

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry.h"
 SQLITE_EXTENSION_INIT3
@@ -58,6 +59,19 @@ SntConn *sntConnNew(void) {
 }
 
 void sntConnRef(SntConn *p) { p->nRef++; }
+
+int sntDefaultThreads(void) {
+  const char *z = getenv("SENTIMENT_THREADS");
+  if (z && *z) {
+    char *end;
+    long n = strtol(z, &end, 10);
+    if (*end == 0 && n >= 1 && n <= 64) return (int)n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+int sntConnThreads(const SntConn *p) { return p->nThread ? p->nThread : sntDefaultThreads(); }
 
 void sntConnUnref(void *pArg) {
   SntConn *p = pArg;

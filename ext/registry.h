@@ -51,7 +51,17 @@ typedef struct SntConn {
   snt_tokens toks;       /* the last text's tokens, reused */
   int32_t *aId;          /* toks' ids, contiguous for snt_forward */
   int nIdAlloc;
+  int nThread;           /* what sentiment_threads() set; 0: the default */
 } SntConn;
+
+/* Threads the connection's calls use: sentiment_scan's workers, and the
+** team that splits each scalar call's products (snt_state_set_threads).
+** sentiment_threads(n) when set, else sntDefaultThreads(). */
+int sntConnThreads(const SntConn *p);
+/* $SENTIMENT_THREADS when it holds a number in 1..64, else the number of
+** online CPUs (at most 8). Also the process-wide budget (snt_pool_set_budget)
+** that scalar calls on every connection and thread share. */
+int sntDefaultThreads(void);
 
 /* A new SntConn with the one entry 'default' (the folder in $SENTIMENT_MODEL,
 ** else the embedded model) and a reference count of 0. NULL when out of

@@ -105,8 +105,7 @@ enum {
 ** sentiment_progress() (each holds a reference; the last destructor frees it
 ** and drops its SntConn reference). */
 typedef struct ScanConn {
-  SntConn *pSnt;   /* the connection's model names (registry.h) */
-  int nThread;     /* what sentiment_threads() set; 0: the default */
+  SntConn *pSnt;   /* the connection's model names and thread count (registry.h) */
   int eProgress;   /* what sentiment_progress() set; -1: $SENTIMENT_PROGRESS */
   int nDepth;      /* scans whose query is running now, nested in each other */
   void *pOpened;   /* the cursor just opened, until the next scan call (scanClose) */
@@ -121,20 +120,7 @@ static void scanConnUnref(void *p) {
   }
 }
 
-static int scanDefaultThreads(void) {
-  const char *z = getenv("SENTIMENT_THREADS");
-  if (z && *z) {
-    char *end;
-    long n = strtol(z, &end, 10);
-    if (*end == 0 && n >= 1 && n <= SCAN_MAX_THREADS) return (int)n;
-  }
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 8 ? 8 : (int)n;
-}
-
-static int scanThreads(const ScanConn *c) {
-  return c->nThread ? c->nThread : scanDefaultThreads();
-}
+static int scanThreads(const ScanConn *c) { return sntConnThreads(c->pSnt); }
 
 /* sentiment_threads() / sentiment_threads(n): registered for 0 and 1
 ** arguments, so SQLite itself refuses any other count. */
@@ -146,7 +132,7 @@ static void scanThreadsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv
       sqlite3_result_error(ctx, "sentiment_threads(): n must be an integer from 0 to 64", -1);
       return;
     }
-    c->nThread = (int)n;
+    c->pSnt->nThread = (int)n;
   }
   sqlite3_result_int(ctx, scanThreads(c));
 }

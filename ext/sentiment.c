@@ -132,7 +132,10 @@ static void scoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv, int 
   const snt_model *m = cacheModel(e->pModel);
   if (!(e->bLast && e->nLast == nText && (nText == 0 || memcmp(e->zLast, zText, nText) == 0))) {
     e->bLast = 0;
-    if (sntConnTokenize(p, e, zText, nText, &err) == SNT_OK) {
+    /* The connection's thread count splits the products (core/pool.c), within
+    ** the process-wide budget set at init. */
+    if (sntConnTokenize(p, e, zText, nText, &err) == SNT_OK &&
+        snt_state_set_threads(e->pState, sntConnThreads(p), &err) == SNT_OK) {
       /* Interruptible between layers: sqlite3_interrupt() makes the call
       ** return SQLITE_INTERRUPT within one layer (after its first 5 ms:
       ** shorter calls never prepare the probe; ext/interrupt.h). */
@@ -267,6 +270,7 @@ __attribute__((visibility("default"))) int sqlite3_sentiment_init(
   pthread_mutex_lock(&apiMutex);
   if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
   pthread_mutex_unlock(&apiMutex);
+  snt_pool_set_budget(sntDefaultThreads()); /* $SENTIMENT_THREADS, else the CPUs */
   SntConn *p = sntConnNew();
   int rc = SQLITE_OK;
   if (!p) return SQLITE_NOMEM;

@@ -251,6 +251,24 @@ int snt_forward_batch(const snt_model *m, snt_state *s, int n_seq,
                       const int32_t *ids, const int *off, float *logits,
                       snt_error *err);
 
+/* SHA-256 (core/sha256.c): which weights produced a score (the sha256 column
+** of sentiment_models, the model part of sentiment_version()). */
+typedef struct snt_sha256_ctx {
+  uint32_t h[8];
+  uint64_t n;          /* bytes hashed so far */
+  uint8_t buf[64];     /* the partial block */
+  size_t nBuf;
+} snt_sha256_ctx;
+void snt_sha256_init(snt_sha256_ctx *c);
+void snt_sha256_update(snt_sha256_ctx *c, const void *data, size_t n);
+void snt_sha256_final(snt_sha256_ctx *c, uint8_t digest[32]);
+/* digest as 64 lowercase hex digits and a NUL. */
+void snt_sha256_hex(const uint8_t digest[32], char hex[65]);
+/* The SHA-256 of the file at path, in hex. SNT_ERR_IO (naming the path and
+** strerror) or SNT_ERR_NOMEM on failure. Reads the file through (1 MiB at a
+** time): on the order of 0.1 s per 20 MB (docs/packages.md). */
+int snt_sha256_file(const char *path, char hex[65], snt_error *err);
+
 #ifdef __cplusplus
 }
 #endif

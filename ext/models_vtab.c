@@ -18,10 +18,13 @@
 ** the model from its config.json (so listing loads nothing): model_type,
 ** labels (a JSON array in id order), n_layers, dim, vocab_size, max_length
 ** (tokens, [CLS] and [SEP] included), loaded (1 when the model is in memory
-** in this process) and loads (how many times this process has loaded it),
+** in this process), loads (how many times this process has loaded it),
 ** then precision: 'f32' (the default: exact) or 'int8' (the opt-in int8
 ** path, core/quant.c: linear layers in int8, logits within about 1e-2; the
-** same folder at both precisions shares one mapping of its weights).
+** same folder at both precisions shares one mapping of its weights), and
+** sha256 (of model.safetensors, or of the embedded bytes: which weights a
+** stored score came from; model_hash.h — the first read of a folder's hash
+** reads its whole file).
 ** Only name, path and precision can be written; UPDATE is refused (DELETE,
 ** then INSERT). A name already there is an error, replaced by INSERT OR
 ** REPLACE, kept as it is by INSERT OR IGNORE.
@@ -41,13 +44,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_hash.h"
 #include "registry.h"
 #include "result.h"
 SQLITE_EXTENSION_INIT3
 
 enum {
   COL_NAME, COL_PATH, COL_MODEL_TYPE, COL_LABELS, COL_N_LAYERS, COL_DIM, COL_VOCAB_SIZE,
-  COL_MAX_LENGTH, COL_LOADED, COL_LOADS, COL_PRECISION
+  COL_MAX_LENGTH, COL_LOADED, COL_LOADS, COL_PRECISION, COL_SHA256
 };
 
 static const char *const azPrec[] = {"f32", "int8"}; /* by CACHE_F32, CACHE_INT8 */
@@ -73,7 +77,7 @@ static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
                                 "CREATE TABLE x(name TEXT, path TEXT, model_type TEXT, "
                                 "labels TEXT, n_layers INTEGER, dim INTEGER, "
                                 "vocab_size INTEGER, max_length INTEGER, loaded INTEGER, "
-                                "loads INTEGER, precision TEXT)");
+                                "loads INTEGER, precision TEXT, sha256 TEXT)");
   if (rc != SQLITE_OK) return rc;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   ModelsVtab *pVtab = sqlite3_malloc(sizeof *pVtab);
@@ -176,6 +180,12 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     if (iCol == COL_LOADED) sqlite3_result_int(ctx, bOk && cacheIsLoaded(zKey, e->iPrec));
     else sqlite3_result_int64(ctx, bOk ? cacheLoadCount(zKey, e->iPrec) : 0);
     free(zKey);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_SHA256) {
+    const char *zHex;
+    if (sntEntrySha256(e, &zHex) != SQLITE_OK) return SQLITE_NOMEM;
+    if (zHex) sqlite3_result_text(ctx, zHex, 64, SQLITE_TRANSIENT); /* else NULL: unreadable */
     return SQLITE_OK;
   }
   if (!(cfg = sntEntryConfig(e))) return SQLITE_OK; /* unreadable config.json: NULL */

@@ -38,6 +38,9 @@ typedef struct SntEntry {
   char *zLast;           /* ... which was zLast[0..nLast) when bLast is 1, kept so */
   size_t nLast, nLastAlloc; /* that sentiment(t), sentiment_score(t) in one row */
   int bLast;             /* run the model once */
+  char zSha256[65];      /* hex SHA-256 of the folder's model.safetensors, valid */
+  int bSha256;           /* when bSha256 is 1, for the file whose (st_dev, st_ino, */
+  long long aShaStat[5]; /* st_size, st_mtim s, ns) these are (model_hash.c) */
 } SntEntry;
 
 typedef struct SntConn {

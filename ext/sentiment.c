@@ -14,7 +14,8 @@
 **   INSERT INTO sentiment_models(name, path) VALUES ('imdb', '/models/imdb');
 **   SELECT sentiment(review, 'imdb') FROM reviews;
 **   SELECT * FROM sentiment_models;        -- name, path, model_type, labels, …
-**   SELECT sentiment_version();
+**   SELECT sentiment_version();         -- '0.2.0 (model sha256:…)'
+**   SELECT name, sha256 FROM sentiment_models;   -- which weights
 **
 ** The model argument is a name from sentiment_models; without it, 'default':
 ** the folder in $SENTIMENT_MODEL, else the model embedded in this library.
@@ -53,6 +54,7 @@ SQLITE_EXTENSION_INIT1
 
 #include "blas_threads.h"
 #include "interrupt.h"
+#include "model_hash.h"
 #include "registry.h"
 #include "result.h"
 
@@ -197,10 +199,18 @@ static void logitsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   scoreFunc(ctx, argc, argv, OUT_LOGITS);
 }
 
+/* "0.2.0 (model sha256:<the first 16 hex digits of the embedded weights'
+** SHA-256>)", or "0.2.0 (no embedded model)": the library's version and
+** which default model is built in (the full hash: the sha256 column of
+** sentiment_models). The first call hashes the embedded bytes (model_hash.h). */
 static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   (void)argv;
-  sqlite3_result_text(ctx, SNT_VERSION, -1, SQLITE_STATIC);
+  const char *zHex = sntEmbeddedSha256();
+  char *z = zHex ? sqlite3_mprintf("%s (model sha256:%.16s)", SNT_VERSION, zHex)
+                 : sqlite3_mprintf("%s (no embedded model)", SNT_VERSION);
+  if (z) sqlite3_result_text(ctx, z, -1, sqlite3_free);
+  else sqlite3_result_error_nomem(ctx);
 }
 
 #define SCALAR_FLAGS (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)

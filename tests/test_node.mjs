@@ -36,7 +36,8 @@ delete process.env.SENTIMENT_MODEL;
 
 const db = new Database(':memory:');
 db.loadExtension(join(root, 'sentiment.so'));
-check(/^\d+\.\d+\.\d+$/.test(db.prepare('SELECT sentiment_version() AS v').get().v), 'version');
+check(/^\d+\.\d+\.\d+ \((model sha256:[0-9a-f]{16}|no embedded model)\)$/.test(
+  db.prepare('SELECT sentiment_version() AS v').get().v), 'version');
 check(db.prepare('SELECT sentiment(NULL) AS v').get().v === null, 'NULL in, NULL out');
 try {
   db.prepare("SELECT sentiment('x', 'nope')").get();

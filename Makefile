@@ -6,6 +6,7 @@
 #   make test-tsan  the threaded C tests under ThreadSanitizer
 #   make demo       sql/demo.sql on the embedded default model
 #   make deps       apt-get / npm dependencies (Debian, as root)
+#   make dist, make install, make wheel, make npm-pack   the packages (mk/pkg.mk)
 #   make lint       cppcheck on core/ and ext/ (any finding fails)
 #   make format     clang-format (.clang-format) on the C files changed since
 #                   HEAD, or on FORMAT_FILES="…"; make format-check only reports

@@ -12,7 +12,6 @@ expected.jsonl says (1e-4), the sqlite-utils hook loads the extension, and
 Ctrl-C (SIGINT to a child scanning a long table) stops the statement within
 a second; the latency is printed.
 """
-import json
 import os
 import signal
 import sqlite3
@@ -23,7 +22,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("SENTIMENT_SHARED", os.path.join(ROOT, "..", "shared"))
 INSTALLED = os.environ.get("SNT_PYPKG_INSTALLED") == "1"
-NAME = "test_pypkg" + ("(wheel)" if INSTALLED else "")
+NAME = "test_pypkg_wheel" if INSTALLED else "test_pypkg"
 if not INSTALLED:
     sys.path.insert(0, os.path.join(ROOT, "python"))
 import sqlite_sentiment  # noqa: E402
@@ -31,24 +30,10 @@ from sqlite_sentiment import load, loadable_path  # noqa: E402  (the API distrib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pycheck import Checks  # noqa: E402
+import golden  # noqa: E402
 
 T = Checks(NAME)
 check, skip = T.check, T.skip
-
-
-def golden(db):
-    """Score every golden text of both tiny models; (bad, total)."""
-    bad = total = 0
-    for name in ("tiny-distilbert", "tiny-bert"):
-        folder = os.path.join(SHARED, "golden", "models", name)
-        db.execute("INSERT INTO sentiment_models(name, path) VALUES (?, ?)", (name, folder))
-        for line in open(os.path.join(folder, "expected.jsonl"), encoding="utf-8"):
-            r = json.loads(line)
-            label, score = db.execute("SELECT sentiment(?1, ?2), sentiment_score(?1, ?2)",
-                                      (r["text"], name)).fetchone()
-            total += 1
-            bad += label != r["label"] or abs(score - r["probs"][1]) > 1e-4
-    return bad, total
 
 
 CHILD = r"""
@@ -125,8 +110,9 @@ def main():
     sqlite_utils_plugin.prepare_connection(c2)
     check(c2.execute("SELECT sentiment_version()").fetchone()[0] == version, "prepare_connection")
 
-    if os.path.isdir(os.path.join(SHARED, "golden", "models")):
-        bad, total = golden(db)
+    models = golden.models_dir(SHARED)
+    if models:
+        bad, total = golden.score(db, models)
         check(total > 0 and bad == 0, "golden: %d of %d texts differ" % (bad, total))
     else:
         T.skip_shared("no shared folder at %s: golden texts not scored" % SHARED)

@@ -63,7 +63,7 @@ if (existsSync(models)) {
 // longest gap between two ticks of a 10 ms timer meanwhile.
 const SQL = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) " +
             "SELECT count(sentiment(x || ' the film was long and the music was fine')) AS n FROM c";
-const N = 400;
+const N = 3000;  // ~0.8 s on an idle 2-core machine (400 rows took 106 ms: too short to tell)
 function gaps(run) {
   return new Promise((resolve) => {
     let last = performance.now(), worst = 0, ticks = 0;

@@ -4,8 +4,9 @@
     sql/faithfulness.py DB [N] [MODEL_NAME [MODEL_DIR]]
     sql/faithfulness.py build/imdb-train.db 250        # make faithfulness
 
-For each of the first N reviews (by id) of the validation slice (split='train'
-AND id % 10 = 0), with the text cut to what the model reads:
+For each of the first N reviews (by id) of the default model's IMDb validation
+slice (train/slices.py: whole blocks of film), with the text cut to what the
+model reads:
 
   y        the predicted label, p = P(y | text)
   top 3    the 3 words with the largest weight toward y (the weights measure
@@ -28,6 +29,9 @@ import random
 import sqlite3
 import statistics
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "train"))
+from slices import IMDB_VAL_SQL  # noqa: E402
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,7 +64,7 @@ def main():
         return b"".join(out).decode("utf-8", "surrogateescape")
 
     rows = db.execute(
-        "SELECT id, text FROM reviews WHERE split = 'train' AND id % 10 = 0 ORDER BY id LIMIT ?", (n,)).fetchall()
+        "SELECT id, text FROM reviews WHERE " + IMDB_VAL_SQL + " ORDER BY id LIMIT ?", (n,)).fetchall()
     wins1 = wins10 = counted = 0
     d_top, d_rand = [], []
     t0 = time.time()

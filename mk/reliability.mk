@@ -53,12 +53,14 @@ fuzz-model: fuzz-model-build
 # nothing under valgrind; it skips there), test_fork (a forked child inherits
 # the other threads' live allocations, which memcheck reports as lost when the
 # child exits: its exit status 99 reads as a failure; it passes under ASan and
-# plain runs); ASan and TSan run those in CI.
+# plain runs), test_pool (forward passes on up to 4 threads, and valgrind runs one
+# thread at a time: over 4 min); ASan and TSan run those in CI.
 VALGRIND       ?= valgrind
 VALGRIND_FLAGS := --leak-check=full --errors-for-leak-kinds=definite,indirect \
                   --error-exitcode=99 --quiet
 VALGRIND_SLOW  := build/tests/test_model build/tests/test_scan build/tests/test_threads \
-                  build/tests/test_concurrency build/tests/test_interrupt build/tests/test_fork
+                  build/tests/test_concurrency build/tests/test_interrupt build/tests/test_fork \
+                  build/tests/test_pool
 VALGRIND_TESTS ?= $(filter-out $(VALGRIND_SLOW),$(TEST_C:tests/%.c=build/tests/%))
 
 valgrind: $(VALGRIND_TESTS)

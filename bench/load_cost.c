@@ -2,7 +2,9 @@
 ** bench/load_cost.c — what reading the weights into memory (the default)
 ** costs against mapping them (SENTIMENT_MMAP=1, map_weights 1): load time and
 ** resident memory, anonymous and file-backed, after the load and after one
-** forward pass of 128 tokens (which touches every weight).
+** forward pass of 128 tokens (which touches every weight); and the same for
+** the model turned int8 after the load (snt_model_quantize, what a precision
+** 'int8' registration does), the load time then including quantizing.
 **
 **   make build/bench/load_cost
 **   build/bench/load_cost models/default           # a model folder
@@ -48,7 +50,7 @@ typedef struct Result {
   double load_s, anon0, file0, anon1, file1;
 } Result;
 
-static Result measure(const char *dir, int map) {
+static Result measure(const char *dir, int map, int int8) {
   int fd[2];
   Result r = {-1, -1, -1, -1, -1};
   if (pipe(fd) != 0) return r;
@@ -61,6 +63,7 @@ static Result measure(const char *dir, int map) {
     rss(&a, &f);
     double t0 = now();
     snt_model *m = snt_model_open_ex(dir, &o, &err);
+    if (m && int8 && snt_model_quantize(m, &err) != SNT_OK) _exit(1);
     r.load_s = now() - t0;
     if (!m) {
       fprintf(stderr, "load_cost: %s\n", err.msg);
@@ -136,17 +139,19 @@ int main(int argc, char **argv) {
   while (f && (k = fread(buf, 1, sizeof buf, f)) > 0) total += k;
   if (f) fclose(f);
   printf("%s: model.safetensors %.1f MB\n", argv[1], total / 1e6);
-  printf("%-6s %10s %22s %22s\n", "mode", "load (s)", "after load anon/file", "after forward anon/file");
-  for (int map = 0; map < 2; map++) {
+  printf("%-9s %7s %22s %22s\n", "mode", "load (s)", "after load anon/file", "after forward anon/file");
+  for (int mode = 0; mode < 4; mode++) {
+    int map = mode & 1, int8 = mode >> 1;
     double t[5];
     Result r = {0};
     for (int i = 0; i < 5; i++) {
-      r = measure(argv[1], map);
+      r = measure(argv[1], map, int8);
       t[i] = r.load_s;
     }
     qsort(t, 5, sizeof t[0], cmp);
-    printf("%-6s %10.3f %11.0f / %5.0f MB %11.0f / %5.0f MB\n", map ? "mmap" : "copy", t[2],
-           r.anon0, r.file0, r.anon1, r.file1);
+    printf("%-9s %7.3f %11.0f / %5.0f MB %11.0f / %5.0f MB\n",
+           (const char *[]){"copy", "mmap", "copy int8", "mmap int8"}[mode], t[2], r.anon0, r.file0,
+           r.anon1, r.file1);
   }
   return 0;
 }

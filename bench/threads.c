@@ -11,7 +11,7 @@
 **   WORKERS=2 BLAS_THREADS=1   what sentiment_scan does
 **   WORKERS=1 BLAS_THREADS=2   leaving the parallelism to OpenBLAS
 ** With SNT_BENCH_INT8=1 in the environment the model runs through its int8
-** twin (snt_model_quantize), as a precision 'int8' registration does.
+** form (snt_model_quantize), as a precision 'int8' registration does.
 */
 #include <cblas.h>
 #include <pthread.h>
@@ -22,7 +22,7 @@
 
 #include "snt.h"
 
-static const snt_model *model;
+static snt_model *model;
 static int32_t *ids;           /* all sequences, packed in sorted order */
 static int *seq_off;           /* (n_seq + 1) offsets into ids */
 static int *chunk_seq;         /* (n_chunk + 1): chunk k is sequences [chunk_seq[k], chunk_seq[k+1]) */
@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const char *q8 = getenv("SNT_BENCH_INT8");
-  if (q8 && strcmp(q8, "1") == 0 && !(model = snt_model_quantize(model, &err))) {
+  if (q8 && strcmp(q8, "1") == 0 && snt_model_quantize(model, &err) != SNT_OK) {
     fprintf(stderr, "threads: %s\n", err.msg);
     return 1;
   }

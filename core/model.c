@@ -22,6 +22,8 @@
 ** done to the file later can reach a loaded model. With map_weights, and for
 ** a model opened from memory, F32 tensors point into the read-only mapping
 ** or buffer instead (only F16/BF16 and misaligned F32 ones are converted).
+** snt_model_quantize then replaces the linears and word embeddings by int8
+** copies and frees their F32 bytes (or leaves their pages unread).
 ** The model is never written after open, so threads share it; each brings
 ** an snt_state, all scratch allocated up front.
 **
@@ -52,7 +54,7 @@ typedef struct layer_w {
   const float *w1, *b1;        /* (F, D), (F) */
   const float *w2, *b2;        /* (D, F), (D) */
   const float *ln2_g, *ln2_b;  /* (D), (D) after the FFN */
-  snt_q8 q8[6];                /* int8 copies of wq wk wv wo w1 w2 (snt_model_quantize); w NULL: F32 */
+  snt_q8 q8[6];                /* int8 wq wk wv wo w1 w2 (snt_model_quantize); .w NULL: F32 */
 } layer_w;
 
 enum { Q8_Q, Q8_K, Q8_V, Q8_O, Q8_1, Q8_2 };
@@ -65,16 +67,16 @@ struct snt_model {
   float *owned;                /* converted / realigned tensors, one block */
   size_t owned_bytes;          /* its size */
   size_t weight_bytes;         /* every bound tensor, as F32 */
-  const float *wte;            /* (V, D) word embeddings */
+  const float *wte;            /* (V, D) word embeddings; NULL once int8 */
+  snt_q8 wte_q8;               /* int8 models: the word embeddings, (V, Kp) int8 rows */
   const float *wpe;            /* (Pm, D) position embeddings */
   const float *wtt;            /* (types, D) token types, BERT; NULL for DistilBERT */
   const float *ln_g, *ln_b;    /* (D), (D) embedding LayerNorm */
   layer_w *layers;             /* (L) */
   const float *head_w, *head_b; /* (D, D), (D) pre_classifier or pooler */
   const float *cls_w, *cls_b;  /* (C, D), (C) classifier */
-  const snt_model *base;       /* snt_model_quantize: the F32 model this borrows from */
-  void *q8mem;                 /* ... and its int8 weights and scales, one block */
-  size_t q8bytes;
+  void *q8mem;                 /* snt_model_quantize: int8 weights, scales and sums, one block */
+  size_t q8bytes;              /* its size */
   int q8kp;                    /* the widest padded input of its linears, 0 for F32 */
 };
 
@@ -364,16 +366,11 @@ done:
 
 void snt_model_free(snt_model *m) {
   if (!m) return;
-  if (m->base) { /* borrows everything but its int8 weights */
-    snt_free(m->q8mem);
-    snt_free(m->layers);
-    snt_free(m);
-    return;
-  }
   snt_config_free(&m->cfg);
   snt_vocab_free(m->vocab);
   snt_st_close(m->st);
   snt_free(m->owned);
+  snt_free(m->q8mem);
   snt_free(m->layers);
   snt_free(m);
 }
@@ -498,72 +495,132 @@ int snt_model_check_file(const snt_model *m, snt_error *err) {
   return m->st ? snt_st_check(m->st, err) : SNT_OK; /* no st: the weights are in memory */
 }
 
-/* ---- the int8 twin ------------------------------------------------------ */
+/* ---- int8 ---------------------------------------------------------------- */
 
-snt_model *snt_model_quantize(const snt_model *base, snt_error *err) {
-  if (!base || base->base) {
-    snt_error_set(err, SNT_ERR_ARG, "snt_model_quantize: %s",
-                  base ? "the model is already int8" : "model is NULL");
-    return NULL;
+/* The F32 tensors an int8 model keeps (everything but the six linears of each
+** block and the word embeddings), with their sizes in floats: 8 + 10 per
+** layer. Returns how many it wrote into list (room for kept_count(c)). */
+typedef struct kept {
+  const float **p;
+  size_t n;
+} kept;
+
+static int kept_count(const snt_config *c) { return 8 + 10 * c->n_layers; }
+
+static int kept_tensors(snt_model *m, kept *list) {
+  const snt_config *c = &m->cfg;
+  size_t D = (size_t)c->dim, F = (size_t)c->ffn_dim, C = (size_t)c->n_labels;
+  int n = 0;
+  list[n++] = (kept){&m->wpe, (size_t)c->max_pos * D};
+  list[n++] = (kept){&m->wtt, m->wtt ? (size_t)c->type_vocab_size * D : 0};
+  list[n++] = (kept){&m->ln_g, D};
+  list[n++] = (kept){&m->ln_b, D};
+  list[n++] = (kept){&m->head_w, D * D};
+  list[n++] = (kept){&m->head_b, D};
+  list[n++] = (kept){&m->cls_w, C * D};
+  list[n++] = (kept){&m->cls_b, C};
+  for (int l = 0; l < c->n_layers; l++) {
+    layer_w *w = &m->layers[l];
+    const float **vec[10] = {&w->bq, &w->bk, &w->bv, &w->bo, &w->ln1_g,
+                             &w->ln1_b, &w->b1, &w->b2, &w->ln2_g, &w->ln2_b};
+    for (int i = 0; i < 10; i++) list[n++] = (kept){vec[i], vec[i] == &w->b1 ? F : D};
   }
-  const snt_config *c = &base->cfg;
-  int L = c->n_layers, D = c->dim, F = c->ffn_dim;
+  return n;
+}
+
+/* p points into m's owned block (not into a mapping or the caller's buffer). */
+static int in_owned(const snt_model *m, const float *p) {
+  const float *end = m->owned + m->owned_bytes / sizeof *m->owned;
+  return p && m->owned && p >= m->owned && p < end;
+}
+
+/* Where the next int8 tensor goes in an int8 model's block. */
+typedef struct q8_cursor {
+  float *scale;
+  int32_t *sum;
+  int8_t *w;
+} q8_cursor;
+
+/* q = w (N, K) quantized per row into the block at cur, which moves on;
+** with_sum: also the row sums a linear layer needs (embeddings do not). */
+static void q8_take(q8_cursor *cur, snt_q8 *q, const float *w, int N, int K, int with_sum) {
+  q->N = N;
+  q->K = K;
+  q->Kp = snt_q8_pad(K);
+  snt_q8_weights(cur->w, cur->scale, with_sum ? cur->sum : NULL, w, N, K);
+  q->w = cur->w;
+  q->scale = cur->scale;
+  q->sum = with_sum ? cur->sum : NULL;
+  cur->w += (size_t)N * q->Kp;
+  cur->scale += N;
+  if (with_sum) cur->sum += N;
+}
+
+int snt_model_quantize(snt_model *m, snt_error *err) {
+  if (!m) return snt_error_set(err, SNT_ERR_ARG, "snt_model_quantize: model is NULL");
+  if (m->q8mem) return snt_error_set(err, SNT_ERR_ARG, "snt_model_quantize: the model is already int8");
+  const snt_config *c = &m->cfg;
+  int L = c->n_layers, D = c->dim, F = c->ffn_dim, V = c->vocab_size;
   int Dp = snt_q8_pad(D), Fp = snt_q8_pad(F);
-  /* Per layer: Q K V O (D, Dp), W1 (F, Dp), W2 (D, Fp) bytes, one scale per row. */
-  size_t wbytes = (size_t)4 * D * Dp + (size_t)F * Dp + (size_t)D * Fp;
-  size_t nscale = (size_t)5 * D + F; /* rows: a scale and a sum each */
-  size_t total = (size_t)L * (nscale * (sizeof(float) + sizeof(int32_t)) + wbytes);
-  snt_model *m = snt_calloc(1, sizeof *m);
-  layer_w *layers = snt_calloc((size_t)L, sizeof *layers);
+  /* Per layer: Q K V O (D, Dp), W1 (F, Dp), W2 (D, Fp) bytes, a scale and a
+  ** row sum per row; word embeddings (V, Dp) bytes, a scale per row. */
+  size_t wbytes = (size_t)L * ((size_t)4 * D * Dp + (size_t)F * Dp + (size_t)D * Fp) +
+                  (size_t)V * Dp;
+  size_t lin_rows = (size_t)L * ((size_t)5 * D + F), rows = lin_rows + (size_t)V;
+  size_t total = rows * sizeof(float) + lin_rows * sizeof(int32_t) + wbytes;
+  int nk = kept_count(c);
+  kept *list = snt_calloc((size_t)nk, sizeof *list);
+  if (!list) return snt_error_set(err, SNT_ERR_NOMEM, "out of memory quantizing to int8");
+  nk = kept_tensors(m, list);
+  size_t keep_floats = 0;
+  for (int i = 0; i < nk; i++)
+    if (in_owned(m, *list[i].p)) keep_floats += list[i].n;
   char *mem = snt_calloc(total, 1);
-  if (!m || !layers || !mem) {
-    snt_free(m);
-    snt_free(layers);
-    snt_free(mem);
-    snt_error_set(err, SNT_ERR_NOMEM, "out of memory quantizing %d layers to int8 (%zu MB)", L,
-                  total >> 20);
-    return NULL;
+  float *keep = snt_malloc(keep_floats * sizeof *keep);
+  if (!mem || !keep) {
+    snt_free(list), snt_free(mem), snt_free(keep);
+    return snt_error_set(err, SNT_ERR_NOMEM, "out of memory quantizing %d layers to int8 (%zu MB)",
+                         L, total >> 20);
   }
-  *m = *base; /* the same config, vocabulary, mapping and F32 tensors, borrowed */
-  m->owned = NULL;
-  m->layers = layers;
-  m->base = base;
+  q8_cursor cur = {(float *)(void *)mem, NULL, NULL}; /* scales and sums first: 4-aligned */
+  cur.sum = (int32_t *)(void *)(cur.scale + rows);
+  cur.w = (int8_t *)(void *)(cur.sum + lin_rows);
+  for (int l = 0; l < L; l++) {
+    layer_w *w = &m->layers[l];
+    q8_take(&cur, &w->q8[Q8_Q], w->wq, D, D, 1);
+    q8_take(&cur, &w->q8[Q8_K], w->wk, D, D, 1);
+    q8_take(&cur, &w->q8[Q8_V], w->wv, D, D, 1);
+    q8_take(&cur, &w->q8[Q8_O], w->wo, D, D, 1);
+    q8_take(&cur, &w->q8[Q8_1], w->w1, F, D, 1);
+    q8_take(&cur, &w->q8[Q8_2], w->w2, D, F, 1);
+    /* The forward pass reads the int8 copies only: drop the F32 pointers, so
+    ** that nothing reads these tensors' F32 bytes (owned or mapped) again. */
+    w->wq = w->wk = w->wv = w->wo = w->w1 = w->w2 = NULL;
+  }
+  q8_take(&cur, &m->wte_q8, m->wte, V, D, 0);
+  m->wte = NULL;
+  /* The F32 tensors kept move into a block of their own; the old one goes. */
+  float *p = keep;
+  for (int i = 0; i < nk; i++)
+    if (in_owned(m, *list[i].p)) {
+      memcpy(p, *list[i].p, list[i].n * sizeof *p);
+      *list[i].p = p;
+      p += list[i].n;
+    }
+  snt_free(list);
+  snt_free(m->owned);
+  m->owned = keep;
+  m->owned_bytes = keep_floats * sizeof *keep;
   m->q8mem = mem;
   m->q8bytes = total;
   m->q8kp = Dp > Fp ? Dp : Fp;
-  float *sc = (float *)(void *)mem; /* scales and sums first: 4-aligned */
-  int32_t *sum = (int32_t *)(void *)(sc + (size_t)L * nscale);
-  int8_t *wq = (int8_t *)(void *)(sum + (size_t)L * nscale);
-  for (int l = 0; l < L; l++) {
-    layer_w *w = &layers[l];
-    *w = base->layers[l];
-    const float *src[6] = {w->wq, w->wk, w->wv, w->wo, w->w1, w->w2};
-    int n_out[6] = {D, D, D, D, F, D}, n_in[6] = {D, D, D, D, D, F};
-    for (int i = 0; i < 6; i++) {
-      snt_q8 *q = &w->q8[i];
-      q->N = n_out[i];
-      q->K = n_in[i];
-      q->Kp = snt_q8_pad(n_in[i]);
-      snt_q8_weights(wq, sc, sum, src[i], q->N, q->K);
-      q->w = wq;
-      q->scale = sc;
-      q->sum = sum;
-      wq += (size_t)q->N * q->Kp;
-      sc += q->N;
-      sum += q->N;
-    }
-    /* The forward pass reads the int8 copies only: drop the F32 pointers so
-    ** that nothing can read the mapping for these tensors after load. */
-    w->wq = w->wk = w->wv = w->wo = w->w1 = w->w2 = NULL;
-  }
-  return m;
+  return SNT_OK;
 }
 
-int snt_model_is_int8(const snt_model *m) { return m && m->base; }
+int snt_model_is_int8(const snt_model *m) { return m && m->q8mem; }
 
 size_t snt_model_owned_bytes(const snt_model *m) {
-  if (!m) return 0;
-  return m->base ? m->q8bytes : m->owned_bytes;
+  return m ? m->owned_bytes + m->q8bytes : 0;
 }
 
 size_t snt_model_weight_bytes(const snt_model *m) { return m ? m->weight_bytes : 0; }
@@ -688,9 +745,15 @@ static void embed(const snt_model *m, snt_state *s, int n_seq, const int32_t *id
   for (int i = 0; i < n_seq; i++)
     for (int r = off[i]; r < off[i + 1]; r++) {
       float *x = s->x + r * D;
-      const float *we = m->wte + (size_t)ids[r] * D;
       const float *pe = m->wpe + (size_t)(r - off[i]) * D;
-      for (size_t j = 0; j < D; j++) x[j] = we[j] + pe[j];
+      if (m->wte) {
+        const float *we = m->wte + (size_t)ids[r] * D;
+        for (size_t j = 0; j < D; j++) x[j] = we[j] + pe[j];
+      } else { /* int8: the row times its scale */
+        const int8_t *we = m->wte_q8.w + (size_t)ids[r] * m->wte_q8.Kp;
+        float sc = m->wte_q8.scale[ids[r]];
+        for (size_t j = 0; j < D; j++) x[j] = (float)we[j] * sc + pe[j];
+      }
       if (m->wtt) snt_add(x, m->wtt, D); /* token type 0 */
     }
   snt_layernorm(s->x, s->x, m->ln_g, m->ln_b, off[n_seq], (int)D, m->cfg.ln_eps);

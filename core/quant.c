@@ -27,7 +27,7 @@ void snt_q8_weights(int8_t *wq, float *scale, int32_t *sum, const float *w, int 
     }
     memset(q + K, 0, (size_t)(Kp - K));
     scale[o] = mx / 127.0f;
-    sum[o] = s;
+    if (sum) sum[o] = s;
   }
 }
 

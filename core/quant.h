@@ -27,14 +27,15 @@
 typedef struct snt_q8 {
   const int8_t *w;       /* (N, Kp): row o is output o's weights */
   const float *scale;    /* (N) */
-  const int32_t *sum;    /* (N) Σ_k w[o][k], for the activations' zero point */
+  const int32_t *sum;    /* (N) Σ_k w[o][k], for the activations' zero point (NULL: an embedding) */
   int N, K, Kp;
 } snt_q8;
 
 /* K rounded up to a multiple of 32. */
 int snt_q8_pad(int K);
 
-/* Quantize w (N, K) into wq (N, Kp), scale (N) and sum (N), per output row. */
+/* Quantize w (N, K) into wq (N, Kp), scale (N) and sum (N, or NULL: not
+** wanted), per output row. */
 void snt_q8_weights(int8_t *wq, float *scale, int32_t *sum, const float *w, int N, int K);
 
 /* Quantize each of the T rows of x (T, K) into xq (T, Kp) (values 0..127),

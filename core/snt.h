@@ -183,18 +183,22 @@ snt_model *snt_model_open_memory(const char *config_json, size_t config_len,
                                  snt_error *err);
 void snt_model_free(snt_model *m);
 
-/* The opt-in int8 twin of an F32 model (core/quant.c): the weights of every
-** linear layer of the transformer blocks quantized once, now (symmetric int8
-** per output row, F32 scales); activations are quantized per token row at run
-** time. Embeddings, LayerNorm, softmax, GELU and the classifier head stay F32.
-** It borrows everything else from base (config, vocabulary, the mapping, the
-** F32 tensors): base must outlive it. Logits move by about 1e-2 (a measured
-** bound in tests/test_quant.c); snt_model_free frees only what it owns. */
-snt_model *snt_model_quantize(const snt_model *base, snt_error *err);
-/* 1 for a model from snt_model_quantize. */
+/* Turns m into the opt-in int8 model (core/quant.c), in place: the weights
+** of every linear layer of the transformer blocks and the word embeddings
+** quantized once, now (symmetric int8 per output row / per token, F32
+** scales); activations are quantized per token row at run time. Position and
+** token-type embeddings, LayerNorm, biases, softmax, GELU and the classifier
+** head stay F32. The F32 bytes of the quantized tensors are freed (read or
+** converted) or never read again (mapped), so the model then holds about a
+** quarter of its F32 weight bytes. Logits move by about 1e-2 (a measured bound
+** in tests/test_model.c). On failure (out of memory) m is left as it was.
+** Not for a model other threads are using. */
+int snt_model_quantize(snt_model *m, snt_error *err);
+/* 1 for a model snt_model_quantize turned int8. */
 int snt_model_is_int8(const snt_model *m);
-/* Bytes of weights the model allocated itself (anonymous memory: F16/BF16
-** conversions, the int8 copies), not counting a mapped file or its base. */
+/* Bytes of weights the model allocated itself (anonymous memory: weights
+** read or converted to F32, the int8 copies), not counting a mapped file or
+** the caller's buffer. */
 size_t snt_model_owned_bytes(const snt_model *m);
 /* Bytes of every tensor the model binds, counted as F32. */
 size_t snt_model_weight_bytes(const snt_model *m);

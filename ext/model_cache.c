@@ -46,13 +46,12 @@
 struct CachedModel {
   char *zKey;          /* realpath of the model folder; NULL: embedded model */
   int iPrec;           /* CACHE_F32 or CACHE_INT8 */
-  CachedModel *pBase;  /* int8, while loaded: the F32 entry it borrows from (one reference) */
   snt_model *pModel;   /* NULL while nobody holds it */
   int nRef;            /* references handed out by cacheAcquire/cacheRetain */
   long nLoad;          /* times pModel was loaded */
   int iPositive;       /* cachePositiveLabel() */
   int bDetached;       /* out of the list (a stale file): freed with its last reference */
-  int bLoading;        /* a thread is loading pModel (or its int8 twin), the mutex released */
+  int bLoading;        /* a thread is loading pModel, the mutex released */
   CachedModel *pNext;
 };
 
@@ -143,7 +142,7 @@ static int loadOptions(snt_open_opts *o, snt_error *err) {
   return SNT_OK;
 }
 
-static snt_model *loadModel(const char *zKey, snt_error *err) {
+static snt_model *loadF32(const char *zKey, snt_error *err) {
   if (zKey) {
     snt_open_opts opts;
     if (loadOptions(&opts, err) != SNT_OK) return NULL;
@@ -158,6 +157,17 @@ static snt_model *loadModel(const char *zKey, snt_error *err) {
     return NULL;
   }
   return snt_model_open_memory(zConfig, nConfig, zVocab, nVocab, pWeights, nWeights, err);
+}
+
+/* The model of zKey at iPrec, loaded now (int8: loaded, then quantized in
+** place, so that the F32 bytes of its linears are gone before it is used). */
+static snt_model *loadModel(const char *zKey, int iPrec, snt_error *err) {
+  snt_model *m = loadF32(zKey, err);
+  if (m && iPrec == CACHE_INT8 && snt_model_quantize(m, err) != SNT_OK) {
+    snt_model_free(m);
+    return NULL;
+  }
+  return m;
 }
 
 /* p (in the list, its model loaded and held) failed snt_model_check_file:
@@ -181,11 +191,8 @@ static CachedModel *cacheDetach(CachedModel *p) {
   return pNew;
 }
 
-static void releaseLocked(CachedModel *p, snt_model **ppFree, CachedModel **ppBase,
-                          CachedModel **ppEntry);
-
-/* cacheAcquire with cacheMutex held (released while a model loads or is
-** quantized, and taken again before returning). */
+/* cacheAcquire with cacheMutex held (released while a model loads, and
+** taken again before returning). */
 static CachedModel *acquireLocked(const char *zKey, int iPrec, snt_error *err) {
   CachedModel *p;
   for (;;) {
@@ -217,41 +224,18 @@ static CachedModel *acquireLocked(const char *zKey, int iPrec, snt_error *err) {
     cacheList = p;
   }
   if (!p->pModel) {
-    /* Load (or quantize) with the lock released: other models stay usable
+    /* Load with the lock released: other models stay usable
     ** meanwhile; those asking for this one wait (bLoading). The entry stays
     ** in the list (entries leave it only when detached, and a loading one has
     ** no model to be stale). */
-    snt_model *pModel = NULL;
-    CachedModel *pBase = NULL;
     p->bLoading = 1;
-    if (iPrec == CACHE_INT8) {
-      /* The F32 model of the same folder (loaded or shared), then its twin. */
-      pBase = acquireLocked(zKey, CACHE_F32, err);
-      if (pBase) {
-        pthread_mutex_unlock(&cacheMutex);
-        pModel = snt_model_quantize(cacheModel(pBase), err);
-        pthread_mutex_lock(&cacheMutex);
-        if (!pModel) {
-          /* Out of memory: drop the F32 reference again (freeing it here, under
-          ** the lock, if it was loaded just now: a rare path). */
-          snt_model *pFree = NULL;
-          CachedModel *pNone = NULL, *pEntry = NULL;
-          releaseLocked(pBase, &pFree, &pNone, &pEntry);
-          snt_model_free(pFree);
-          free(pEntry);
-          pBase = NULL;
-        }
-      }
-    } else {
-      pthread_mutex_unlock(&cacheMutex);
-      pModel = loadModel(zKey, err);
-      pthread_mutex_lock(&cacheMutex);
-    }
+    pthread_mutex_unlock(&cacheMutex);
+    snt_model *pModel = loadModel(zKey, iPrec, err);
+    pthread_mutex_lock(&cacheMutex);
     p->bLoading = 0;
     pthread_cond_broadcast(&cacheLoaded);
     if (!pModel) return NULL;
     p->pModel = pModel;
-    p->pBase = pBase;
     p->nLoad++;
     p->iPositive = positiveLabel(snt_model_config(p->pModel));
   }
@@ -272,30 +256,19 @@ void cacheRetain(CachedModel *p) {
   pthread_mutex_unlock(&cacheMutex);
 }
 
-/* Drop one reference to p with cacheMutex held: at zero, *ppFree gets its
-** model, *ppBase the F32 entry it held (int8), *ppEntry p itself when it was
-** detached — for the caller to free / release after unlocking. */
-static void releaseLocked(CachedModel *p, snt_model **ppFree, CachedModel **ppBase,
-                          CachedModel **ppEntry) {
-  if (--p->nRef > 0) return;
-  *ppFree = p->pModel;
-  *ppBase = p->pBase;
-  p->pModel = NULL;
-  p->pBase = NULL;
-  if (p->bDetached) *ppEntry = p; /* in no list: nobody can find it again */
-}
-
 void cacheRelease(CachedModel *p) {
-  while (p) {
-    snt_model *pFree = NULL;
-    CachedModel *pBase = NULL, *pEntryFree = NULL;
-    pthread_mutex_lock(&cacheMutex);
-    releaseLocked(p, &pFree, &pBase, &pEntryFree);
-    pthread_mutex_unlock(&cacheMutex);
-    snt_model_free(pFree); /* outside the lock: unmapping takes a while */
-    free(pEntryFree);
-    p = pBase; /* an int8 twin, freed: now its F32 model's reference */
+  if (!p) return;
+  snt_model *pFree = NULL;
+  CachedModel *pEntryFree = NULL;
+  pthread_mutex_lock(&cacheMutex);
+  if (--p->nRef == 0) {
+    pFree = p->pModel;
+    p->pModel = NULL;
+    if (p->bDetached) pEntryFree = p; /* in no list: nobody can find it again */
   }
+  pthread_mutex_unlock(&cacheMutex);
+  snt_model_free(pFree); /* outside the lock: freeing or unmapping takes a while */
+  free(pEntryFree);
 }
 
 const snt_model *cacheModel(const CachedModel *p) { return p->pModel; }

@@ -15,11 +15,11 @@
 ** lock (snt.h: a loaded model is read-only). The options of a load (limits,
 ** SENTIMENT_MMAP) come from the environment: model_cache.c.
 **
-** Precision: a folder at CACHE_INT8 is the int8 twin of the same folder at
-** CACHE_F32 (snt_model_quantize): its entry holds a reference to the F32
-** entry, so the two share one mapping of model.safetensors (and everything
-** but the int8 copies of the linear weights); asking for int8 alone loads
-** the F32 model too, unused apart from what the twin borrows.
+** Precision: a folder at CACHE_INT8 is a load of its own, quantized in place
+** once loaded (snt_model_quantize), so an int8 registration holds its int8
+** weights and the F32 tensors int8 leaves alone, never the F32 copy of the
+** linears; the same folder at both precisions is two loads (with
+** SENTIMENT_MMAP=1, two mappings of one file, sharing its page cache).
 **
 ** No SQLite in here: errors come back in an snt_error, like core/.
 */

@@ -20,8 +20,9 @@
 ** (tokens, [CLS] and [SEP] included), loaded (1 when the model is in memory
 ** in this process), loads (how many times this process has loaded it),
 ** then precision: 'f32' (the default: exact) or 'int8' (the opt-in int8
-** path, core/quant.c: linear layers in int8, logits within about 1e-2; the
-** same folder at both precisions shares one mapping of its weights), and
+** path, core/quant.c: linear layers and word embeddings in int8, logits
+** within about 1e-2; a load of its own, holding no F32 copy of what it
+** quantized), and
 ** sha256 (of model.safetensors, or of the embedded bytes: which weights a
 ** stored score came from; model_hash.h — the first read of a folder's hash
 ** reads its whole file).

@@ -11,7 +11,9 @@
 **   WORKERS=2 BLAS_THREADS=1   what sentiment_scan does
 **   WORKERS=1 BLAS_THREADS=2   leaving the parallelism to OpenBLAS
 ** With SNT_BENCH_INT8=1 in the environment the model runs through its int8
-** form (snt_model_quantize), as a precision 'int8' registration does.
+** form (snt_model_quantize), as a precision 'int8' registration does, on the
+** best int8 kernel of the CPU; SNT_BENCH_INT8=avx2 forces the AVX2 kernel
+** (to compare with AVX-512 VNNI on a CPU that has both).
 */
 #include <cblas.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "quant.h"
 #include "snt.h"
 
 static snt_model *model;
@@ -78,8 +81,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   const char *q8 = getenv("SNT_BENCH_INT8");
-  if (q8 && strcmp(q8, "1") == 0 && snt_model_quantize(model, &err) != SNT_OK) {
+  int int8 = q8 && (strcmp(q8, "1") == 0 || strcmp(q8, "avx2") == 0);
+  if (int8 && snt_model_quantize(model, &err) != SNT_OK) {
     fprintf(stderr, "threads: %s\n", err.msg);
+    return 1;
+  }
+  if (int8 && strcmp(q8, "avx2") == 0 && !snt_q8_force_kernel(SNT_Q8_AVX2)) {
+    fprintf(stderr, "threads: this CPU has no AVX2\n");
     return 1;
   }
   int workers = atoi(argv[3]), blas = atoi(argv[4]);
@@ -126,8 +134,11 @@ int main(int argc, char **argv) {
   worker(NULL);
   for (int w = 1; w < workers; w++) pthread_join(th[w], NULL);
   double sec = now() - t0;
+  char precision[64] = "";
+  if (snt_model_is_int8(model))
+    snprintf(precision, sizeof precision, "int8 %s, ", snt_q8_kernel_name(snt_q8_kernel()));
   printf("%sworkers %d, OpenBLAS threads %d, chunks of <= %d tokens: %d sequences, %ld tokens, "
          "%.2f s, %.0f tokens/s\n",
-         snt_model_is_int8(model) ? "int8, " : "", workers, blas, chunk_tokens, n_seq, total, sec, total / sec);
+         precision, workers, blas, chunk_tokens, n_seq, total, sec, total / sec);
   return 0;
 }

@@ -1,8 +1,10 @@
 /*
-** ops_int8_avx2.c — the int8 matrix product of quant.h: acc = x · wᵀ in
-** int32 with x unsigned 7-bit and w signed 8-bit, AVX2 when the CPU has it
-** (checked once, snt_have_avx2), else the plain loop snt_q8_gemm_ref. Both
-** give the same integers, bit for bit (tests/test_quant.c).
+** ops_int8_avx2.c — the int8 matrix product of quant.h on AVX2, acc = x · wᵀ
+** in int32 with x unsigned 7-bit and w signed 8-bit (snt_q8_gemm_avx2, which
+** quant.c's snt_q8_gemm runs when the CPU has AVX2 but not AVX-512 VNNI,
+** ops_int8_vnni.c), and the AVX2 row quantizer. The plain loops are
+** snt_q8_gemm_ref and snt_q8_rows_ref; each kernel gives their integers and
+** bytes, bit for bit (tests/test_quant.c).
 **
 ** Why nothing saturates or overflows. AVX2 has no 8-bit dot product into
 ** int32; vpmaddubsw multiplies unsigned bytes by signed bytes and adds
@@ -31,11 +33,7 @@
 #include <string.h>
 
 #include "ops_avx2.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define SNT_X86 1
-#endif
+#include "ops_int8_x86.h"
 
 void snt_q8_gemm_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
                      int Kp) {
@@ -49,27 +47,10 @@ void snt_q8_gemm_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w,
 
 #ifdef SNT_X86
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
 /* 32 products x·w summed into 8 int32 lanes, added to acc. */
 AVX2 static inline __m256i dot32(__m256i acc, __m256i x, __m256i w, __m256i ones) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
 }
-
-/* The 4 lane sums of a0..a3, in order. */
-AVX2 static inline __m128i hsum4(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
-  __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
-  return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-}
-
-AVX2 static inline int32_t hsum1(__m256i a) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
-
-#define LOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 
 /* Rows x0, x1 against the 4 weight rows at w: acc0[0..4), acc1[0..4). */
 AVX2 static void tile_2x4(int32_t *acc0, int32_t *acc1, const uint8_t *x0, const uint8_t *x1,
@@ -125,7 +106,7 @@ AVX2 static int32_t tile_1x1(const uint8_t *x0, const int8_t *w0, size_t Kp) {
   return hsum1(c);
 }
 
-AVX2 static void gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T,
+AVX2 void snt_q8_gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T,
                            int N, int Kp) {
   size_t K = (size_t)Kp, ld = (size_t)ldacc;
   int N4 = N & ~3;
@@ -138,11 +119,6 @@ AVX2 static void gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8
   }
   for (int o = N4; o < N; o++)
     for (int t = 0; t < T; t++) acc[t * ld + o] = tile_1x1(x + t * K, w + (size_t)o * K, K);
-}
-
-void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N, int Kp) {
-  if (snt_have_avx2()) gemm_avx2(acc, ldacc, x, w, T, N, Kp);
-  else snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
 }
 
 /* snt_q8_rows_ref eight at a time: the same min/max, the same float
@@ -194,14 +170,43 @@ void snt_q8_rows(uint8_t *xq, float *sx, int32_t *zx, const float *x, int T, int
   else snt_q8_rows_ref(xq, sx, zx, x, T, K);
 }
 
-#else /* not x86 */
+/* snt_q8_dequant_row_ref eight at a time: the same int32 difference, the same
+** two float roundings (a product, then a sum: no FMA, as the plain loop is
+** compiled with -std=c11, which does not contract). */
+AVX2 static void dequant_avx2(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
+                              const float *scale, const float *b, int n) {
+  const __m256i vz = _mm256_set1_epi32(z);
+  const __m256 vsx = _mm256_set1_ps(sx);
+  int n8 = n & ~7;
+  for (int o = 0; o < n8; o += 8) {
+    __m256i d = _mm256_sub_epi32(LOAD(acc + o), _mm256_mullo_epi32(vz, LOAD(sum + o)));
+    __m256 r = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(vsx, _mm256_loadu_ps(scale + o)));
+    r = _mm256_add_ps(r, b ? _mm256_loadu_ps(b + o) : _mm256_setzero_ps());
+    _mm256_storeu_ps(y + o, r);
+  }
+  snt_q8_dequant_row_ref(y + n8, acc + n8, z, sum + n8, sx, scale + n8, b ? b + n8 : NULL, n - n8);
+}
 
-void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N, int Kp) {
+void snt_q8_dequant_row(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
+                        const float *scale, const float *b, int n) {
+  if (snt_have_avx2()) dequant_avx2(y, acc, z, sum, sx, scale, b, n);
+  else snt_q8_dequant_row_ref(y, acc, z, sum, sx, scale, b, n);
+}
+
+#else /* not x86: snt_q8_gemm_avx2 is never chosen (snt_have_avx2 is 0) */
+
+void snt_q8_gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+                      int Kp) {
   snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
 }
 
 void snt_q8_rows(uint8_t *xq, float *sx, int32_t *zx, const float *x, int T, int K) {
   snt_q8_rows_ref(xq, sx, zx, x, T, K);
+}
+
+void snt_q8_dequant_row(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
+                        const float *scale, const float *b, int n) {
+  snt_q8_dequant_row_ref(y, acc, z, sum, sx, scale, b, n);
 }
 
 #endif

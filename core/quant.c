@@ -1,12 +1,14 @@
 /*
 ** quant.c — int8 weights and 7-bit activations for the opt-in int8 path
-** (quant.h): quantizing, and the linear layer built on snt_q8_gemm
-** (ops_int8_avx2.c).
+** (quant.h): quantizing, the choice of kernel for snt_q8_gemm
+** (ops_int8_vnni.c, ops_int8_avx2.c), and the linear layer built on it.
 */
 #include "quant.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "ops_avx2.h"
 
 int snt_q8_pad(int K) { return (K + 31) & ~31; }
 
@@ -67,6 +69,43 @@ int snt_q8_row_scale(float lo, float hi, float *scale, float *inv, int32_t *zero
   return 1;
 }
 
+static int forced_kernel = -1;
+
+static int have_kernel(int k) {
+  return k == SNT_Q8_REF || (k == SNT_Q8_AVX2 && snt_have_avx2()) ||
+         (k == SNT_Q8_VNNI && snt_have_vnni());
+}
+
+int snt_q8_kernel(void) {
+  int k = __atomic_load_n(&forced_kernel, __ATOMIC_RELAXED);
+  if (k >= 0) return k;
+  return snt_have_vnni() ? SNT_Q8_VNNI : snt_have_avx2() ? SNT_Q8_AVX2 : SNT_Q8_REF;
+}
+
+const char *snt_q8_kernel_name(int k) {
+  return k == SNT_Q8_VNNI ? "avx512-vnni" : k == SNT_Q8_AVX2 ? "avx2" : "reference loop";
+}
+
+int snt_q8_force_kernel(int k) {
+  if (k >= 0 && !have_kernel(k)) return 0;
+  __atomic_store_n(&forced_kernel, k < 0 ? -1 : k, __ATOMIC_RELAXED);
+  return 1;
+}
+
+void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N, int Kp) {
+  switch (snt_q8_kernel()) {
+  case SNT_Q8_VNNI: snt_q8_gemm_vnni(acc, ldacc, x, w, T, N, Kp); break;
+  case SNT_Q8_AVX2: snt_q8_gemm_avx2(acc, ldacc, x, w, T, N, Kp); break;
+  default: snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
+  }
+}
+
+void snt_q8_dequant_row_ref(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
+                            const float *scale, const float *b, int n) {
+  /* Σ (xu − z)·w: both terms and the difference stay under Kp·127² in magnitude */
+  for (int o = 0; o < n; o++) y[o] = (float)(acc[o] - z * sum[o]) * (sx * scale[o]) + (b ? b[o] : 0.0f);
+}
+
 /* Blocks of BT activation rows (≤ 96 KB at Kp 3,072: in L2) against BN
 ** weight rows at a time, the int32 results in a 16 KB buffer on the stack,
 ** then corrected for the zero point and scaled into y. */
@@ -87,15 +126,9 @@ void snt_linear_q8_cols(float *y, const snt_q8 *w, const float *b, int T, const 
     for (int o0 = c0; o0 < c1; o0 += BN) {
       int no = c1 - o0 < BN ? c1 - o0 : BN;
       snt_q8_gemm(acc, BN, s->xq + (size_t)t0 * Kp, w->w + (size_t)o0 * Kp, nt, no, Kp);
-      for (int t = 0; t < nt; t++) {
-        float *yr = y + (size_t)(t0 + t) * N + o0;
-        float st = s->sx[t0 + t];
-        int32_t z = s->zx[t0 + t];
-        /* Σ (xu − z)·w: both terms and the difference stay under Kp·127² in magnitude */
-        for (int o = 0; o < no; o++)
-          yr[o] = (float)(acc[t * BN + o] - z * w->sum[o0 + o]) * (st * w->scale[o0 + o]) +
-                  (b ? b[o0 + o] : 0.0f);
-      }
+      for (int t = 0; t < nt; t++)
+        snt_q8_dequant_row(y + (size_t)(t0 + t) * N + o0, acc + t * BN, s->zx[t0 + t],
+                           w->sum + o0, s->sx[t0 + t], w->scale + o0, b ? b + o0 : NULL, no);
     }
   }
 }

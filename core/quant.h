@@ -48,12 +48,36 @@ void snt_q8_rows_ref(uint8_t *xq, float *sx, int32_t *zx, const float *x, int T,
 int snt_q8_row_scale(float lo, float hi, float *scale, float *inv, int32_t *zero);
 
 /* acc (T, N), ldacc apart, = x (T, Kp) · w (N, Kp)ᵀ in int32, exact, for x in
-** [0, 127], w in [-127, 127], Kp a multiple of 32 and at most 65,536.
-** ops_int8_avx2.c: AVX2 where the CPU has it, else the reference loop. */
+** [0, 127], w in [-127, 127], Kp a multiple of 32 and at most 65,536, through
+** snt_q8_kernel()'s kernel. Every kernel gives the reference loop's integers. */
 void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
                  int Kp);
 void snt_q8_gemm_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
                      int Kp);
+/* The same on AVX2 (ops_int8_avx2.c) and on AVX-512 VNNI (ops_int8_vnni.c):
+** call only where snt_have_avx2() / snt_have_vnni() says the CPU has them. */
+void snt_q8_gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+                      int Kp);
+void snt_q8_gemm_vnni(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+                      int Kp);
+int snt_have_vnni(void);
+
+/* Which kernel snt_q8_gemm runs: the best this CPU has (VNNI, else AVX2, else
+** the reference loop), or the one snt_q8_force_kernel chose. */
+enum { SNT_Q8_REF, SNT_Q8_AVX2, SNT_Q8_VNNI };
+int snt_q8_kernel(void);
+const char *snt_q8_kernel_name(int kernel);
+/* For tests and benchmarks: run kernel k from now on in this process (one the
+** CPU has, else the call is ignored and returns 0); -1: back to the best. */
+int snt_q8_force_kernel(int k);
+
+/* One row of a product back to F32: y[o] = (acc[o] − z·sum[o]) · (sx·scale[o])
+** + b[o] (b may be NULL), o < n. ops_int8_avx2.c: AVX2 where the CPU has it
+** (the same floats: multiply, then add, as the plain loop), else the plain loop. */
+void snt_q8_dequant_row(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
+                        const float *scale, const float *b, int n);
+void snt_q8_dequant_row_ref(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
+                            const float *scale, const float *b, int n);
 
 /* Scratch snt_linear_q8 needs for T rows of K inputs: xq (T, Kp) bytes, then
 ** sx and zx (T) each. */

@@ -1,10 +1,10 @@
 /*
 ** test_quant.c — the int8 path's pieces (core/quant.c, core/ops_int8_avx2.c):
-**   1. snt_q8_gemm (AVX2 where the CPU has it) equals the plain loop
-**      snt_q8_gemm_ref bit for bit: random and extreme (x = 127, w = ±127
-**      everywhere: the worst case for the int16 pairs and the int32 sums)
-**      operands, every tail of T and N, K up to the 65,536 the saturation
-**      argument allows;
+**   1. each kernel of snt_q8_gemm this CPU has (AVX-512 VNNI, AVX2) equals
+**      the plain loop snt_q8_gemm_ref bit for bit: random and extreme
+**      (x = 127, w = ±127 everywhere: the worst case for the int16 pairs and
+**      the int32 sums) operands, every tail of T and N, K up to the 65,536
+**      the saturation argument allows; a kernel the CPU lacks is a SKIP;
 **   2. quantizing: weights in [-127, 127] with the largest at ±127,
 **      activations in [0, 127] with 0 exact, zero rows, padding zero; the
 **      AVX2 row quantizer gives the plain loop's bytes, every tail of K;
@@ -51,8 +51,14 @@ static void gemm_case(int T, int N, int Kp, int fill) {
   free(x), free(w), free(a), free(r);
 }
 
-static void test_gemm(void) {
-  int Ts[] = {1, 2, 3, 5, 33}, Ns[] = {1, 3, 4, 5, 8, 130}, Ks[] = {32, 64, 96, 768};
+static void test_gemm_kernel(int kernel) {
+  if (!snt_q8_force_kernel(kernel)) {
+    SKIP("int8 kernel %s: not on this CPU, not tested", snt_q8_kernel_name(kernel));
+    return;
+  }
+  CHECK(snt_q8_kernel() == kernel, "forcing kernel %s", snt_q8_kernel_name(kernel));
+  printf("q8 gemm: kernel %s against the reference loop\n", snt_q8_kernel_name(kernel));
+  int Ts[] = {1, 2, 3, 4, 5, 7, 33}, Ns[] = {1, 3, 4, 5, 8, 130}, Ks[] = {32, 64, 96, 768};
   for (size_t i = 0; i < sizeof Ts / sizeof *Ts; i++)
     for (size_t j = 0; j < sizeof Ns / sizeof *Ns; j++)
       for (size_t k = 0; k < sizeof Ks / sizeof *Ks; k++) gemm_case(Ts[i], Ns[j], Ks[k], 0);
@@ -70,6 +76,14 @@ static void test_gemm(void) {
     CHECK(a == -65536 * 16129, "q8 gemm: 65,536 × 127 × -127 gave %d, not %d", a, -65536 * 16129);
     free(x), free(w);
   }
+  snt_q8_force_kernel(-1);
+}
+
+static void test_gemm(void) {
+  test_gemm_kernel(SNT_Q8_AVX2);
+  test_gemm_kernel(SNT_Q8_VNNI);
+  CHECK(snt_q8_force_kernel(99) == 0, "an unknown kernel was accepted");
+  printf("q8 gemm: this CPU runs %s\n", snt_q8_kernel_name(snt_q8_kernel()));
 }
 
 /* 2: quantizing weights and activation rows. */
@@ -136,6 +150,26 @@ static void test_rows(void) {
             memcmp(z1, z2, sizeof z1) == 0;
   }
   CHECK(same, "snt_q8_rows differs from snt_q8_rows_ref");
+
+  /* snt_q8_dequant_row (AVX2) against snt_q8_dequant_row_ref, bit for bit,
+  ** every tail of n, with and without a bias, extreme int32 sums */
+  same = 1;
+  for (int n = 1; n <= 40; n++)
+    for (int with_b = 0; with_b < 2; with_b++) {
+      int32_t acc[40], sums[40];
+      float sc[40], b[40], y1[40], y2[40];
+      for (int o = 0; o < n; o++) {
+        acc[o] = (int32_t)(nextr() % 1000000001u) - 500000000; /* |acc − z·sum| < 2^31 */
+        sums[o] = (int32_t)(nextr() % 8000001u) - 4000000;
+        sc[o] = (float)(nextr() % 1000 + 1) * 1e-5f;
+        b[o] = (float)((int)(nextr() % 2001) - 1000) * 1e-3f;
+      }
+      int32_t z = (int32_t)(nextr() % 128);
+      snt_q8_dequant_row(y1, acc, z, sums, 0.0137f, sc, with_b ? b : NULL, n);
+      snt_q8_dequant_row_ref(y2, acc, z, sums, 0.0137f, sc, with_b ? b : NULL, n);
+      same &= memcmp(y1, y2, sizeof(float) * (size_t)n) == 0;
+    }
+  CHECK(same, "snt_q8_dequant_row differs from snt_q8_dequant_row_ref");
 }
 
 /* 3: the int8 linear layer against float64. Per output the error is bounded
@@ -242,7 +276,8 @@ out:
 
 int main(void) {
   (void)shared_dir;
-  printf("quant: AVX2 path %s\n", snt_have_avx2() ? "on" : "off (reference loop)");
+  printf("quant: AVX2 %s, AVX-512 VNNI %s\n", snt_have_avx2() ? "on" : "off",
+         snt_have_vnni() ? "on" : "off");
   test_gemm();
   test_rows();
   test_linear();

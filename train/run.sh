@@ -3,14 +3,17 @@
 #
 #   train/run.sh train        tokenize + teachers + student -> models/default (resumable: rerun it
 #                             after a stop and it continues from train/runs/ckpt.pt)
+#   train/run.sh pretrain     masked-LM pretraining of the student's encoder on every training text
+#                             -> train/runs-pretrain/encoder.pt (resumable; not used by `train` yet)
 #   train/run.sh baseline     TF-IDF+LR on the same training data, per-source validation accuracy
 #   train/run.sh export       re-export train/runs/best.pt to models/default (F32; EXPORT_F16=1 for F16)
-#   train/run.sh test         tokenizer, modeling, finetune, exported-model tests (about 50 s)
+#   train/run.sh test         tokenizer, modeling, finetune, pretrain, exported-model tests (about 55 s)
 #   train/run.sh finetune INIT OUT [flags]   model-card recipe on a pretrained HF folder
 #
 # Environment: PYTHON (default /usr/bin/python3), IMDB_DB (default /tmp/imdb-train.db),
 # MULTI_DB (default /tmp/reviews-multi.db), SHARED (default ../shared relative to the repo root),
-# TRAIN_TOKENS (millions of training tokens, default 26).
+# TRAIN_TOKENS (millions of training tokens, default 26), PRETRAIN_TOKENS (millions of
+# pretraining tokens, default 110: about 6 hours here, train/README.md).
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -38,6 +41,10 @@ train)
     nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-26}" \
         --dim 128 --layers 2 --heads 4 --hidden-dim 512 --lr 1.5e-3 --budget 8192 --eval-min 20 "$@"
     ;;
+pretrain)
+    [ -s train/cache/tokens.npz ] || { need_db; nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache; }
+    nice -n 10 $PY train/pretrain.py --tokens "${PRETRAIN_TOKENS:-110}" "$@"
+    ;;
 baseline)
     need_db
     mkdir -p build/baseline
@@ -53,6 +60,7 @@ test)
     $PY train/test_slices.py
     $PY train/test_modeling.py
     $PY train/test_finetune.py
+    $PY train/test_pretrain.py
     $PY train/test_export.py
     ;;
 finetune)
@@ -62,6 +70,6 @@ finetune)
     $PY train/finetune.py --init "$init" --out "$out" --db "$DB" "$@"
     ;;
 *)
-    echo "usage: train/run.sh {train|export|test|finetune INIT OUT}" >&2; exit 2
+    echo "usage: train/run.sh {train|pretrain|baseline|export|test|finetune INIT OUT}" >&2; exit 2
     ;;
 esac

@@ -2,6 +2,8 @@
 
 Usage:
   /usr/bin/python3 train/train_student.py --tokens 24 [--dim 128 ...]    (24 M training tokens)
+  /usr/bin/python3 train/train_student.py --init train/runs-pretrain/encoder.pt ...
+                                          (encoder from pretrain.py's masked-LM stage)
   /usr/bin/python3 train/train_student.py --bench                       (tokens/s of a few steps)
 
 Data: <cache>/tokens.npz (prepare.py) and <cache>/teacher.npz (teacher.py). Training set: every
@@ -17,6 +19,7 @@ selection score is the mean of IMDb accuracy and the macro mean over the other s
 best is saved to <out>/best.pt and exported to --export.
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -54,6 +57,25 @@ def student_config(a):
         "torch_dtype": "float32",
         "vocab_size": 30522,
     }
+
+
+def add_model_args(ap):
+    """The student's architecture flags (student_config reads them); pretrain.py shares them."""
+    ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--hidden-dim", type=int, default=512)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--attn-dropout", type=float, default=0.0)
+
+
+def make_optimizer(model, lr, wd):
+    """AdamW, weight decay on the matrices outside the embeddings (a tied weight counts once)."""
+    named = list(model.named_parameters())
+    decay = [p for n, p in named if p.dim() >= 2 and "embeddings" not in n]
+    other = [p for n, p in named if not (p.dim() >= 2 and "embeddings" not in n)]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": other, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.98), eps=1e-6)
 
 
 class Data:
@@ -132,18 +154,31 @@ def selection_score(acc):
     return 0.5 * acc["imdb"] + 0.5 * float(np.mean(other))
 
 
+def init_encoder(model, path):
+    """Load pretrain.py's encoder.pt (a DistilBertModel state_dict) into model.distilbert;
+    SystemExit when its tensors are not the student's. Returns the file's sha256."""
+    sd = torch.load(path, map_location="cpu")
+    own = model.distilbert.state_dict()
+    if not isinstance(sd, dict) or set(sd) != set(own):
+        got = set(sd) if isinstance(sd, dict) else set()
+        raise SystemExit("--init %s: not this student's encoder (missing %s; unexpected %s)"
+                         % (path, sorted(set(own) - got)[:3], sorted(got - set(own))[:3]))
+    bad = ["%s is %s, the student's %s" % (k, tuple(sd[k].shape), tuple(v.shape))
+           for k, v in own.items() if tuple(sd[k].shape) != tuple(v.shape)]
+    if bad:
+        raise SystemExit("--init %s: shapes differ from the student's: %s" % (path, "; ".join(bad[:3])))
+    model.distilbert.load_state_dict(sd)
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--out", default=os.path.join(HERE, "runs"))
     ap.add_argument("--export", default=os.path.join(HERE, "..", "models", "default"))
     ap.add_argument("--tokens", type=float, default=24.0, help="training tokens, millions")
-    ap.add_argument("--dim", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--hidden-dim", type=int, default=512)
-    ap.add_argument("--dropout", type=float, default=0.1)
-    ap.add_argument("--attn-dropout", type=float, default=0.0)
+    add_model_args(ap)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--wd", type=float, default=0.01)
     ap.add_argument("--budget", type=int, default=8192, help="padded tokens per batch")
@@ -152,6 +187,7 @@ def main():
     ap.add_argument("--ckpt-min", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--init", help="encoder.pt from pretrain.py (default: random initialisation)")
     ap.add_argument("--bench", action="store_true")
     a = ap.parse_args()
 
@@ -168,17 +204,19 @@ def main():
     torch.manual_seed(a.seed)
     cfg = student_config(a)
     model = modeling.build(cfg)
+    args = {k: v for k, v in vars(a).items() if k != "init"}  # no init: the args of earlier runs
+    if a.init:
+        args["init"] = os.path.abspath(a.init)
+        args["init_sha256"] = init_encoder(model, a.init)
+        print("encoder from %s (sha256 %s)" % (a.init, args["init_sha256"]), flush=True)
     n_params = sum(p.numel() for p in model.parameters())
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embeddings" not in n]
-    other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embeddings" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": other, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.98), eps=1e-6)
+    opt = make_optimizer(model, a.lr, a.wd)
     soft = torch.from_numpy(np.stack([1 - d.p_pos, d.p_pos], 1))
     hard = torch.from_numpy(d.label.astype(np.int64))
 
     os.makedirs(a.out, exist_ok=True)
     ckpt_path, best_path = os.path.join(a.out, "ckpt.pt"), os.path.join(a.out, "best.pt")
-    st = {"config": cfg, "params": n_params, "args": vars(a), "evals": [], "best_score": -1.0,
+    st = {"config": cfg, "params": n_params, "args": args, "evals": [], "best_score": -1.0,
           "epoch": 1, "batch": 0, "steps": 0, "tokens": 0, "train_s": 0.0}
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")

@@ -786,10 +786,22 @@ static void lin_part(void *arg, int part, int parts) {
     for (int t = 0; t < j->T; t++) snt_gelu(j->y + (size_t)t * j->N + o0, (size_t)(o1 - o0));
 }
 
+/* int8: the activation rows quantized once for every part of the product,
+** split by rows over the same team. */
+static void rows_part(void *arg, int part, int parts) {
+  const lin_job *j = arg;
+  int t0, t1;
+  snt_split(j->T, 1, part, parts, &t0, &t1);
+  if (t0 >= t1) return;
+  const snt_q8_scratch *q8 = &j->s->q8;
+  snt_q8_rows(q8->xq + (size_t)t0 * j->q->Kp, q8->sx + t0, q8->zx + t0, j->x + (size_t)t0 * j->K,
+              t1 - t0, j->K);
+}
+
 static void linear_act(snt_state *s, float *y, const float *x, const float *w, const snt_q8 *q,
                        const float *b, int T, int K, int N, int gelu) {
   lin_job j = {s, y, x, w, b, q, T, K, N, gelu};
-  if (q->w) snt_q8_rows(s->q8.xq, s->q8.sx, s->q8.zx, x, T, K); /* once, for every part */
+  if (q->w) snt_team_run(s->team, rows_part, &j);
   snt_team_run(s->team, lin_part, &j);
 }
 

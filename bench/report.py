@@ -48,6 +48,9 @@ def main():
             if r.get('engine') == 'sgemm':
                 sgemm[r['model']] = r
                 continue
+            if 'cpu' in r:  # the machine, as bench/run.sh read it
+                print(f"Machine: {r['cpu']}; {r['cores']} cores; {r['features']}")
+                continue
             key = (r['model'], r['engine'] + (f" ({r['note']})" if r.get('note') else ''), r['threads'])
             if key not in runs:
                 order.append(key)

@@ -105,6 +105,19 @@ fi
 
 # ---- 3. the engines ---------------------------------------------------------
 : > "$RESULTS"
+# The machine: these machines are not all the same CPU from one day to the next.
+"$PY" - <<'PY' >> "$RESULTS"
+import json, os
+info = {}
+for line in open('/proc/cpuinfo'):
+    k, _, v = line.partition(':')
+    info.setdefault(k.strip(), v.strip())
+flags = set(info.get('flags', '').split())
+want = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16']
+print(json.dumps(dict(cpu=f"{info.get('model name', '?')} (family {info.get('cpu family', '?')}"
+                          f" model {info.get('model', '?')})", cores=os.cpu_count(),
+                      features=' '.join(f if f in flags else f'no {f}' for f in want))))
+PY
 record() { # engine model threads seconds logits [note [first-n-reviews [ids-file]]]
   "$PY" - "$@" <<'PY' >> "$RESULTS"
 import json, sys

@@ -34,13 +34,14 @@ int main(int argc, char **argv) {
   float *y = malloc(sizeof(float) * T * N), *sw = malloc(sizeof(float) * N), *sx = malloc(sizeof(float) * T);
   int32_t *sum = malloc(sizeof(int32_t) * N), *zx = malloc(sizeof(int32_t) * T);
   uint8_t *xq = malloc((size_t)T * Kp);
-  int8_t *wq = malloc((size_t)N * Kp);
-  if (!x || !w || !y || !sw || !sx || !sum || !zx || !xq || !wq) return 1;
+  int8_t *wq = malloc((size_t)N * Kp), *wp = malloc((size_t)snt_q8_pack_rows(N) * Kp);
+  if (!x || !w || !y || !sw || !sx || !sum || !zx || !xq || !wq || !wp) return 1;
   srand(1);
   for (size_t i = 0; i < (size_t)T * K; i++) x[i] = (float)(rand() % 2001 - 1000) / 1000.0f;
   for (size_t i = 0; i < (size_t)N * K; i++) w[i] = (float)(rand() % 2001 - 1000) / 20000.0f;
   snt_q8_weights(wq, sw, sum, w, N, K);
-  snt_q8 q = {wq, sw, sum, N, K, Kp};
+  snt_q8_pack(wp, wq, N, Kp);
+  snt_q8 q[2] = {{wq, sw, sum, N, K, Kp, 0}, {wp, sw, sum, N, K, Kp, 1}}; /* AVX2: rows; VNNI: packed */
   snt_q8_scratch s = {xq, sx, zx};
   double flop = 2.0 * T * K * N, best_f = 0, best_q[2] = {0, 0};
   int kernels[2] = {SNT_Q8_AVX2, SNT_Q8_VNNI};
@@ -53,7 +54,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 2; k++) {
       if (!snt_q8_force_kernel(kernels[k])) continue;
       t0 = cpu_now();
-      for (int i = 0; i < 5; i++) snt_linear_q8(y, x, &q, NULL, T, &s);
+      for (int i = 0; i < 5; i++) snt_linear_q8(y, x, &q[k], NULL, T, &s);
       t1 = cpu_now();
       if (5 * flop / (t1 - t0) > best_q[k]) best_q[k] = 5 * flop / (t1 - t0);
     }

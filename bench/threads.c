@@ -82,12 +82,13 @@ int main(int argc, char **argv) {
   }
   const char *q8 = getenv("SNT_BENCH_INT8");
   int int8 = q8 && (strcmp(q8, "1") == 0 || strcmp(q8, "avx2") == 0);
-  if (int8 && snt_model_quantize(model, &err) != SNT_OK) {
-    fprintf(stderr, "threads: %s\n", err.msg);
-    return 1;
-  }
+  /* before quantizing: the kernel decides the weights' layout */
   if (int8 && strcmp(q8, "avx2") == 0 && !snt_q8_force_kernel(SNT_Q8_AVX2)) {
     fprintf(stderr, "threads: this CPU has no AVX2\n");
+    return 1;
+  }
+  if (int8 && snt_model_quantize(model, &err) != SNT_OK) {
+    fprintf(stderr, "threads: %s\n", err.msg);
     return 1;
   }
   int workers = atoi(argv[3]), blas = atoi(argv[4]);

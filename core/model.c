@@ -539,21 +539,31 @@ typedef struct q8_cursor {
   float *scale;
   int32_t *sum;
   int8_t *w;
+  int8_t *rows;  /* packing: a linear's (N, Kp) rows before snt_q8_pack; NULL: row layout */
 } q8_cursor;
 
-/* q = w (N, K) quantized per row into the block at cur, which moves on;
-** with_sum: also the row sums a linear layer needs (embeddings do not). */
-static void q8_take(q8_cursor *cur, snt_q8 *q, const float *w, int N, int K, int with_sum) {
+/* Bytes of a linear's int8 weights, N rows of Kp, packed or not. */
+static size_t q8_linear_bytes(int N, int Kp, int packed) {
+  return (size_t)(packed ? snt_q8_pack_rows(N) : N) * (size_t)Kp;
+}
+
+/* q = w (N, K) quantized per row into the block at cur, which moves on. A
+** linear layer also gets its row sums, and is packed for the VNNI kernel when
+** cur->rows is set; embeddings (linear 0) stay rows, looked up one by one. */
+static void q8_take(q8_cursor *cur, snt_q8 *q, const float *w, int N, int K, int linear) {
+  int pack = linear && cur->rows;
   q->N = N;
   q->K = K;
   q->Kp = snt_q8_pad(K);
-  snt_q8_weights(cur->w, cur->scale, with_sum ? cur->sum : NULL, w, N, K);
+  q->packed = pack;
+  snt_q8_weights(pack ? cur->rows : cur->w, cur->scale, linear ? cur->sum : NULL, w, N, K);
+  if (pack) snt_q8_pack(cur->w, cur->rows, N, q->Kp);
   q->w = cur->w;
   q->scale = cur->scale;
-  q->sum = with_sum ? cur->sum : NULL;
-  cur->w += (size_t)N * q->Kp;
+  q->sum = linear ? cur->sum : NULL;
+  cur->w += q8_linear_bytes(N, q->Kp, pack);
   cur->scale += N;
-  if (with_sum) cur->sum += N;
+  if (linear) cur->sum += N;
 }
 
 int snt_model_quantize(snt_model *m, snt_error *err) {
@@ -562,10 +572,16 @@ int snt_model_quantize(snt_model *m, snt_error *err) {
   const snt_config *c = &m->cfg;
   int L = c->n_layers, D = c->dim, F = c->ffn_dim, V = c->vocab_size;
   int Dp = snt_q8_pad(D), Fp = snt_q8_pad(F);
-  /* Per layer: Q K V O (D, Dp), W1 (F, Dp), W2 (D, Fp) bytes, a scale and a
-  ** row sum per row; word embeddings (V, Dp) bytes, a scale per row. */
-  size_t wbytes = (size_t)L * ((size_t)4 * D * Dp + (size_t)F * Dp + (size_t)D * Fp) +
+  /* Per layer: Q K V O (D, Dp), W1 (F, Dp), W2 (D, Fp) bytes (rows padded to
+  ** 32 when packed), a scale and a row sum per row; word embeddings (V, Dp)
+  ** bytes, a scale per row. */
+  int pack = snt_q8_kernel() == SNT_Q8_VNNI;
+  size_t wbytes = (size_t)L * (4 * q8_linear_bytes(D, Dp, pack) + q8_linear_bytes(F, Dp, pack) +
+                               q8_linear_bytes(D, Fp, pack)) +
                   (size_t)V * Dp;
+  size_t rows_bytes = 0; /* packing: the largest linear's rows, one at a time */
+  size_t lin_bytes[3] = {(size_t)D * Dp, (size_t)F * Dp, (size_t)D * Fp};
+  for (int i = 0; pack && i < 3; i++) rows_bytes = lin_bytes[i] > rows_bytes ? lin_bytes[i] : rows_bytes;
   size_t lin_rows = (size_t)L * ((size_t)5 * D + F), rows = lin_rows + (size_t)V;
   size_t total = rows * sizeof(float) + lin_rows * sizeof(int32_t) + wbytes;
   int nk = kept_count(c);
@@ -577,12 +593,13 @@ int snt_model_quantize(snt_model *m, snt_error *err) {
     if (in_owned(m, *list[i].p)) keep_floats += list[i].n;
   char *mem = snt_calloc(total, 1);
   float *keep = snt_malloc(keep_floats * sizeof *keep);
-  if (!mem || !keep) {
-    snt_free(list), snt_free(mem), snt_free(keep);
+  int8_t *rows_tmp = pack ? snt_malloc(rows_bytes) : NULL;
+  if (!mem || !keep || (pack && !rows_tmp)) {
+    snt_free(list), snt_free(mem), snt_free(keep), snt_free(rows_tmp);
     return snt_error_set(err, SNT_ERR_NOMEM, "out of memory quantizing %d layers to int8 (%zu MB)",
                          L, total >> 20);
   }
-  q8_cursor cur = {(float *)(void *)mem, NULL, NULL}; /* scales and sums first: 4-aligned */
+  q8_cursor cur = {(float *)(void *)mem, NULL, NULL, rows_tmp}; /* scales and sums first */
   cur.sum = (int32_t *)(void *)(cur.scale + rows);
   cur.w = (int8_t *)(void *)(cur.sum + lin_rows);
   for (int l = 0; l < L; l++) {
@@ -598,6 +615,7 @@ int snt_model_quantize(snt_model *m, snt_error *err) {
     w->wq = w->wk = w->wv = w->wo = w->w1 = w->w2 = NULL;
   }
   q8_take(&cur, &m->wte_q8, m->wte, V, D, 0);
+  snt_free(rows_tmp);
   m->wte = NULL;
   /* The F32 tensors kept move into a block of their own; the old one goes. */
   float *p = keep;
@@ -774,7 +792,7 @@ typedef struct lin_job {
 static void lin_part(void *arg, int part, int parts) {
   const lin_job *j = arg;
   int o0, o1;
-  snt_split(j->N, 16, part, parts, &o0, &o1);
+  snt_split(j->N, j->q->packed ? 32 : 16, part, parts, &o0, &o1);
   if (o0 >= o1) return;
   if (j->q->w) {
     snt_linear_q8_cols(j->y, j->q, j->b, j->T, &j->s->q8, o0, o1);

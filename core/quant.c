@@ -93,11 +93,39 @@ int snt_q8_force_kernel(int k) {
 }
 
 void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N, int Kp) {
-  switch (snt_q8_kernel()) {
-  case SNT_Q8_VNNI: snt_q8_gemm_vnni(acc, ldacc, x, w, T, N, Kp); break;
-  case SNT_Q8_AVX2: snt_q8_gemm_avx2(acc, ldacc, x, w, T, N, Kp); break;
-  default: snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
-  }
+  if (snt_q8_kernel() != SNT_Q8_REF && snt_have_avx2()) snt_q8_gemm_avx2(acc, ldacc, x, w, T, N, Kp);
+  else snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
+}
+
+int snt_q8_pack_rows(int N) { return (N + 31) & ~31; }
+
+/* Where w[o][k] goes in the packed layout. */
+static size_t packed_at(int o, int k, int Kp) {
+  return ((size_t)(o / 16) * (size_t)(Kp / 4) + (size_t)(k / 4)) * 64 + (size_t)(o % 16) * 4 +
+         (size_t)(k % 4);
+}
+
+void snt_q8_pack(int8_t *dst, const int8_t *rows, int N, int Kp) {
+  int Np = snt_q8_pack_rows(N);
+  for (int o = 0; o < Np; o++)
+    for (int k = 0; k < Kp; k++) dst[packed_at(o, k, Kp)] = o < N ? rows[(size_t)o * Kp + k] : 0;
+}
+
+void snt_q8_gemm_packed_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T,
+                            int N, int Kp) {
+  int Np = snt_q8_pack_rows(N);
+  for (int t = 0; t < T; t++)
+    for (int o = 0; o < Np; o++) {
+      int32_t s = 0;
+      for (int k = 0; k < Kp; k++) s += (int32_t)x[(size_t)t * Kp + k] * wp[packed_at(o, k, Kp)];
+      acc[(size_t)t * ldacc + o] = s;
+    }
+}
+
+void snt_q8_gemm_packed(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T, int N,
+                        int Kp) {
+  if (snt_q8_kernel() == SNT_Q8_VNNI) snt_q8_gemm_vnni(acc, ldacc, x, wp, T, N, Kp);
+  else snt_q8_gemm_packed_ref(acc, ldacc, x, wp, T, N, Kp);
 }
 
 void snt_q8_dequant_row_ref(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
@@ -125,7 +153,9 @@ void snt_linear_q8_cols(float *y, const snt_q8 *w, const float *b, int T, const 
     int nt = T - t0 < BT ? T - t0 : BT;
     for (int o0 = c0; o0 < c1; o0 += BN) {
       int no = c1 - o0 < BN ? c1 - o0 : BN;
-      snt_q8_gemm(acc, BN, s->xq + (size_t)t0 * Kp, w->w + (size_t)o0 * Kp, nt, no, Kp);
+      const uint8_t *xb = s->xq + (size_t)t0 * Kp;
+      if (w->packed) snt_q8_gemm_packed(acc, BN, xb, w->w + (size_t)o0 * Kp, nt, no, Kp);
+      else snt_q8_gemm(acc, BN, xb, w->w + (size_t)o0 * Kp, nt, no, Kp);
       for (int t = 0; t < nt; t++)
         snt_q8_dequant_row(y + (size_t)(t0 + t) * N + o0, acc + t * BN, s->zx[t0 + t],
                            w->sum + o0, s->sx[t0 + t], w->scale + o0, b ? b + o0 : NULL, no);

@@ -25,10 +25,11 @@
 #include <stdint.h>
 
 typedef struct snt_q8 {
-  const int8_t *w;       /* (N, Kp): row o is output o's weights */
+  const int8_t *w;       /* (N, Kp): row o is output o's weights; packed: snt_q8_pack's layout */
   const float *scale;    /* (N) */
   const int32_t *sum;    /* (N) Σ_k w[o][k], for the activations' zero point (NULL: an embedding) */
   int N, K, Kp;
+  int packed;            /* 1: w is packed for snt_q8_gemm_packed (the VNNI kernel) */
 } snt_q8;
 
 /* K rounded up to a multiple of 32. */
@@ -54,16 +55,33 @@ void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int
                  int Kp);
 void snt_q8_gemm_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
                      int Kp);
-/* The same on AVX2 (ops_int8_avx2.c) and on AVX-512 VNNI (ops_int8_vnni.c):
-** call only where snt_have_avx2() / snt_have_vnni() says the CPU has them. */
+/* The same on AVX2 (ops_int8_avx2.c): call only where snt_have_avx2(). */
 void snt_q8_gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
                       int Kp);
-void snt_q8_gemm_vnni(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+
+/* The packed layout of the VNNI kernel (ops_int8_vnni.c says why): the rows
+** padded with zero rows to snt_q8_pack_rows(N), a multiple of 32, in blocks of
+** 16 outputs; in a block, for each 4 inputs, 64 bytes: 4 of output 0, 4 of
+** output 1, …, 4 of output 15. The block of outputs o0.. (o0 a multiple of
+** 16) starts o0 · Kp bytes in, as a row-layout row would. */
+int snt_q8_pack_rows(int N);
+/* dst (snt_q8_pack_rows(N), Kp), packed, from rows (N, Kp). */
+void snt_q8_pack(int8_t *dst, const int8_t *rows, int N, int Kp);
+/* acc = x (T, Kp) · wᵀ as snt_q8_gemm, w packed: writes columns
+** [0, snt_q8_pack_rows(N)) of acc (the padding columns get 0), so ldacc must
+** be at least that. VNNI where the CPU has it (snt_q8_gemm_vnni), else the
+** plain loop snt_q8_gemm_packed_ref. */
+void snt_q8_gemm_packed(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T, int N,
+                        int Kp);
+void snt_q8_gemm_packed_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T,
+                            int N, int Kp);
+void snt_q8_gemm_vnni(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T, int N,
                       int Kp);
 int snt_have_vnni(void);
 
-/* Which kernel snt_q8_gemm runs: the best this CPU has (VNNI, else AVX2, else
-** the reference loop), or the one snt_q8_force_kernel chose. */
+/* Which kernel the int8 products run: the best this CPU has (VNNI on packed
+** weights, else AVX2, else the reference loop), or the one snt_q8_force_kernel
+** chose. snt_model_quantize packs the weights when this says VNNI. */
 enum { SNT_Q8_REF, SNT_Q8_AVX2, SNT_Q8_VNNI };
 int snt_q8_kernel(void);
 const char *snt_q8_kernel_name(int kernel);
@@ -91,7 +109,8 @@ typedef struct snt_q8_scratch {
 void snt_linear_q8(float *y, const float *x, const snt_q8 *w, const float *b, int T,
                    const snt_q8_scratch *s);
 /* Output columns [o0, o1) of the same, from rows already quantized into s
-** (snt_q8_rows): how a team of threads splits one product. */
+** (snt_q8_rows): how a team of threads splits one product. o0 a multiple of
+** 32 when w is packed. */
 void snt_linear_q8_cols(float *y, const snt_q8 *w, const float *b, int T, const snt_q8_scratch *s,
                         int o0, int o1);
 

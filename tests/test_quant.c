@@ -1,7 +1,7 @@
 /*
 ** test_quant.c — the int8 path's pieces (core/quant.c, core/ops_int8_avx2.c):
-**   1. each kernel of snt_q8_gemm this CPU has (AVX-512 VNNI, AVX2) equals
-**      the plain loop snt_q8_gemm_ref bit for bit: random and extreme
+**   1. each int8 kernel this CPU has (AVX-512 VNNI on packed weights, AVX2
+**      on weight rows) equals the plain loop snt_q8_gemm_ref bit for bit: random and extreme
 **      (x = 127, w = ±127 everywhere: the worst case for the int16 pairs and
 **      the int32 sums) operands, every tail of T and N, K up to the 65,536
 **      the saturation argument allows; a kernel the CPU lacks is a SKIP;
@@ -34,21 +34,36 @@ static unsigned nextr(void) { return rng = rng * 1664525u + 1013904223u; }
 static int8_t rand_w(void) { return (int8_t)((int)(nextr() >> 16) % 255 - 127); }
 static uint8_t rand_x(void) { return (uint8_t)((nextr() >> 16) % 128); }
 
-/* 1: the kernel against the reference, bit for bit. */
-static void gemm_case(int T, int N, int Kp, int fill) {
+/* 1: the kernels against the reference, bit for bit. packed: w goes through
+** snt_q8_pack and snt_q8_gemm_packed (the VNNI kernel when forced), whose
+** columns N..pack_rows(N) must be 0; both layouts against the row-layout
+** plain loop, and the packed plain loop too. */
+static void gemm_case(int T, int N, int Kp, int fill, int packed) {
+  int Np = packed ? snt_q8_pack_rows(N) : N, ld = Np + 3; /* the gap must stay untouched */
   uint8_t *x = malloc((size_t)T * Kp);
-  int8_t *w = malloc((size_t)N * Kp);
-  int32_t *a = malloc(sizeof(int32_t) * (size_t)T * (N + 3)), *r = malloc(sizeof(int32_t) * (size_t)T * (N + 3));
+  int8_t *w = malloc((size_t)N * Kp), *wp = malloc((size_t)Np * Kp);
+  int32_t *a = malloc(sizeof(int32_t) * (size_t)T * ld), *r = malloc(sizeof(int32_t) * (size_t)T * ld);
+  int32_t *pr = malloc(sizeof(int32_t) * (size_t)T * ld);
   /* fill: x = 127 and w = ±fill in runs that keep each pair of one sign */
   for (size_t i = 0; i < (size_t)T * Kp; i++) x[i] = fill ? 127 : rand_x();
   for (size_t i = 0; i < (size_t)N * Kp; i++) w[i] = fill ? (int8_t)((i / 2) % 3 ? fill : -fill) : rand_w();
-  int ld = N + 3; /* a leading dimension wider than N: the gap must stay untouched */
-  for (size_t i = 0; i < (size_t)T * ld; i++) a[i] = r[i] = 0x5a5a5a5a;
-  snt_q8_gemm(a, ld, x, w, T, N, Kp);
+  for (size_t i = 0; i < (size_t)T * ld; i++) a[i] = r[i] = pr[i] = 0x5a5a5a5a;
   snt_q8_gemm_ref(r, ld, x, w, T, N, Kp);
+  if (packed) {
+    for (int t = 0; t < T; t++)
+      for (int o = N; o < Np; o++) r[(size_t)t * ld + o] = 0;
+    snt_q8_pack(wp, w, N, Kp);
+    snt_q8_gemm_packed(a, ld, x, wp, T, N, Kp);
+    snt_q8_gemm_packed_ref(pr, ld, x, wp, T, N, Kp);
+    CHECK(memcmp(pr, r, sizeof(int32_t) * (size_t)T * ld) == 0,
+          "q8 packed plain loop T=%d N=%d Kp=%d fill=%d differs from the row layout's", T, N, Kp, fill);
+  } else {
+    snt_q8_gemm(a, ld, x, w, T, N, Kp);
+  }
   CHECK(memcmp(a, r, sizeof(int32_t) * (size_t)T * ld) == 0,
-        "q8 gemm T=%d N=%d Kp=%d fill=%d differs from the reference loop", T, N, Kp, fill);
-  free(x), free(w), free(a), free(r);
+        "q8 gemm (%s) T=%d N=%d Kp=%d fill=%d differs from the reference loop",
+        packed ? "packed" : "rows", T, N, Kp, fill);
+  free(x), free(w), free(wp), free(a), free(r), free(pr);
 }
 
 static void test_gemm_kernel(int kernel) {
@@ -56,25 +71,34 @@ static void test_gemm_kernel(int kernel) {
     SKIP("int8 kernel %s: not on this CPU, not tested", snt_q8_kernel_name(kernel));
     return;
   }
+  int packed = kernel == SNT_Q8_VNNI;
   CHECK(snt_q8_kernel() == kernel, "forcing kernel %s", snt_q8_kernel_name(kernel));
-  printf("q8 gemm: kernel %s against the reference loop\n", snt_q8_kernel_name(kernel));
-  int Ts[] = {1, 2, 3, 4, 5, 7, 33}, Ns[] = {1, 3, 4, 5, 8, 130}, Ks[] = {32, 64, 96, 768};
+  printf("q8 gemm: kernel %s (%s) against the reference loop\n", snt_q8_kernel_name(kernel),
+         packed ? "packed weights" : "weight rows");
+  int Ts[] = {1, 2, 3, 4, 5, 6, 7, 13, 33}, Ns[] = {1, 3, 4, 5, 8, 16, 17, 32, 33, 130};
+  int Ks[] = {32, 64, 96, 768};
   for (size_t i = 0; i < sizeof Ts / sizeof *Ts; i++)
     for (size_t j = 0; j < sizeof Ns / sizeof *Ns; j++)
-      for (size_t k = 0; k < sizeof Ks / sizeof *Ks; k++) gemm_case(Ts[i], Ns[j], Ks[k], 0);
+      for (size_t k = 0; k < sizeof Ks / sizeof *Ks; k++) gemm_case(Ts[i], Ns[j], Ks[k], 0, packed);
   /* The extremes: every product ±16,129 and both of a pair of one sign, so
   ** the int16 pair sums reach ±32,258; at K = 65,536 the int32 sums ±1.06e9. */
-  gemm_case(3, 5, 3072, 127);
-  gemm_case(2, 4, 65536, 127);
+  gemm_case(3, 5, 3072, 127, packed);
+  gemm_case(7, 40, 3072, 127, packed);
+  gemm_case(2, 4, 65536, 127, packed);
   {
     uint8_t *x = malloc(65536);
-    int8_t *w = malloc(65536);
-    int32_t a = 0;
+    int8_t *w = malloc(65536), *wp = malloc(32 * 65536);
+    int32_t a[32] = {0};
     memset(x, 127, 65536);
     memset(w, 0x81, 65536); /* -127 */
-    snt_q8_gemm(&a, 1, x, w, 1, 1, 65536);
-    CHECK(a == -65536 * 16129, "q8 gemm: 65,536 × 127 × -127 gave %d, not %d", a, -65536 * 16129);
-    free(x), free(w);
+    if (packed) {
+      snt_q8_pack(wp, w, 1, 65536);
+      snt_q8_gemm_packed(a, 32, x, wp, 1, 1, 65536);
+    } else {
+      snt_q8_gemm(a, 1, x, w, 1, 1, 65536);
+    }
+    CHECK(a[0] == -65536 * 16129, "q8 gemm: 65,536 × 127 × -127 gave %d, not %d", a[0], -65536 * 16129);
+    free(x), free(w), free(wp);
   }
   snt_q8_force_kernel(-1);
 }
@@ -82,6 +106,9 @@ static void test_gemm_kernel(int kernel) {
 static void test_gemm(void) {
   test_gemm_kernel(SNT_Q8_AVX2);
   test_gemm_kernel(SNT_Q8_VNNI);
+  snt_q8_force_kernel(SNT_Q8_REF); /* the packed plain loop on its own */
+  gemm_case(7, 33, 64, 0, 1);
+  snt_q8_force_kernel(-1);
   CHECK(snt_q8_force_kernel(99) == 0, "an unknown kernel was accepted");
   printf("q8 gemm: this CPU runs %s\n", snt_q8_kernel_name(snt_q8_kernel()));
 }
@@ -186,7 +213,7 @@ static void test_linear(void) {
   for (int i = 0; i < N * K; i++) w[i] = (float)((int)(nextr() >> 8) % 2001 - 1000) / 20000.0f;
   for (int i = 0; i < N; i++) b[i] = 0.01f * (float)i;
   snt_q8_weights(wq, sw, sum, w, N, K);
-  snt_q8 q = {wq, sw, sum, N, K, Kp};
+  snt_q8 q = {wq, sw, sum, N, K, Kp, 0};
   snt_q8_scratch scr = {xq, sx, zx};
   snt_linear_q8(y, x, &q, b, T, &scr);
   snt_linear_ref(yr, x, w, b, T, K, N);
@@ -204,7 +231,14 @@ static void test_linear(void) {
   printf("linear_q8: max |Δ| vs float64 %.3g (T=%d K=%d N=%d)\n", worst, T, K, N);
   CHECK(ok, "snt_linear_q8 outside the rounding bound");
   CHECK(worst > 0, "int8 equal to float64 to the bit: the int8 path did not run");
-  free(x), free(w), free(y), free(yr), free(xq), free(wq);
+  /* packed weights (the VNNI layout; its plain loop without VNNI): the same floats */
+  int8_t *wp = malloc((size_t)snt_q8_pack_rows(N) * Kp);
+  float *yp = malloc(sizeof(float) * T * N);
+  snt_q8_pack(wp, wq, N, Kp);
+  snt_q8 qp = {wp, sw, sum, N, K, Kp, 1};
+  snt_linear_q8(yp, x, &qp, b, T, &scr);
+  CHECK(memcmp(y, yp, sizeof(float) * T * N) == 0, "snt_linear_q8 on packed weights differs");
+  free(x), free(w), free(y), free(yr), free(xq), free(wq), free(wp), free(yp);
 }
 
 /* 4: the default model (models/default) read into page-aligned memory; once

@@ -14,7 +14,8 @@
 ** z = round(−min / s). Seven bits, not eight, so that vpmaddubsw cannot
 ** saturate (ops_int8_avx2.c says why). A row of zeros gets scale 0.
 ** Rows are stored Kp = K rounded up to 32 bytes apart, zero-padded, so the
-** kernels need no tail loop over K.
+** kernels need no tail loop over K; on CPUs with AVX-512 VNNI a linear's
+** rows are then packed (snt_q8_pack) for that kernel.
 **
 ** Internal to core/ and tests/.
 */

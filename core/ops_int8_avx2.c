@@ -106,8 +106,8 @@ AVX2 static int32_t tile_1x1(const uint8_t *x0, const int8_t *w0, size_t Kp) {
   return hsum1(c);
 }
 
-AVX2 void snt_q8_gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T,
-                           int N, int Kp) {
+AVX2 void snt_q8_gemm_avx2(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
+                           int Kp) {
   size_t K = (size_t)Kp, ld = (size_t)ldacc;
   int N4 = N & ~3;
   for (int o = 0; o < N4; o += 4) {
@@ -150,7 +150,8 @@ AVX2 static void rows_avx2(uint8_t *xq, float *sx, int32_t *zx, const float *x, 
     memset(q, 0, (size_t)Kp);
     if (!snt_q8_row_scale(lo, hi, &sx[t], &inv, &zx[t])) continue;
     __m256 vinv = _mm256_set1_ps(inv);
-    __m256i z = _mm256_set1_epi32(zx[t]), top = _mm256_set1_epi32(127), bottom = _mm256_setzero_si256();
+    __m256i z = _mm256_set1_epi32(zx[t]), top = _mm256_set1_epi32(127),
+            bottom = _mm256_setzero_si256();
     for (int k = 0; k < K8; k += 8) {
       __m256i r = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(v + k), vinv));
       r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, z), bottom), top);

@@ -62,9 +62,9 @@ VNNI static void tile_6x32(int32_t *acc, size_t ld, const uint8_t *x, const int8
   const int8_t *w1 = w + 16 * Kp;
   for (size_t k = 0; k < Kp; k += 4) {
     __m512i b0 = W64(w + 16 * k), b1 = W64(w1 + 16 * k), a;
-#define ROW(r)                                                                                     \
-  a = bcast4(x + r * Kp + k);                                                                      \
-  DOT(c##r##0, a, b0);                                                                             \
+#define ROW(r)                \
+  a = bcast4(x + r * Kp + k); \
+  DOT(c##r##0, a, b0);        \
   DOT(c##r##1, a, b1)
     ROW(0);
     ROW(1);
@@ -74,8 +74,8 @@ VNNI static void tile_6x32(int32_t *acc, size_t ld, const uint8_t *x, const int8
     ROW(5);
 #undef ROW
   }
-#define STORE(r)                                                                                   \
-  _mm512_storeu_si512((void *)(acc + r * ld), c##r##0);                                            \
+#define STORE(r)                                        \
+  _mm512_storeu_si512((void *)(acc + r * ld), c##r##0); \
   _mm512_storeu_si512((void *)(acc + r * ld + 16), c##r##1)
   STORE(0);
   STORE(1);
@@ -99,8 +99,8 @@ VNNI static void tile_1x32(int32_t *acc, const uint8_t *x, const int8_t *w, size
   _mm512_storeu_si512((void *)(acc + 16), c1);
 }
 
-VNNI void snt_q8_gemm_vnni(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T, int N,
-                           int Kp) {
+VNNI void snt_q8_gemm_vnni(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *wp, int T,
+                           int N, int Kp) {
   size_t K = (size_t)Kp, ld = (size_t)ldacc;
   int Np = snt_q8_pack_rows(N);
   for (int o = 0; o < Np; o += 32) {

@@ -93,7 +93,8 @@ int snt_q8_force_kernel(int k) {
 }
 
 void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N, int Kp) {
-  if (snt_q8_kernel() != SNT_Q8_REF && snt_have_avx2()) snt_q8_gemm_avx2(acc, ldacc, x, w, T, N, Kp);
+  if (snt_q8_kernel() != SNT_Q8_REF && snt_have_avx2())
+    snt_q8_gemm_avx2(acc, ldacc, x, w, T, N, Kp);
   else snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
 }
 
@@ -131,7 +132,8 @@ void snt_q8_gemm_packed(int32_t *acc, int ldacc, const uint8_t *x, const int8_t 
 void snt_q8_dequant_row_ref(float *y, const int32_t *acc, int32_t z, const int32_t *sum, float sx,
                             const float *scale, const float *b, int n) {
   /* Σ (xu − z)·w: both terms and the difference stay under Kp·127² in magnitude */
-  for (int o = 0; o < n; o++) y[o] = (float)(acc[o] - z * sum[o]) * (sx * scale[o]) + (b ? b[o] : 0.0f);
+  for (int o = 0; o < n; o++)
+    y[o] = (float)(acc[o] - z * sum[o]) * (sx * scale[o]) + (b ? b[o] : 0.0f);
 }
 
 /* Blocks of BT activation rows (≤ 96 KB at Kp 3,072: in L2) against BN
@@ -157,8 +159,8 @@ void snt_linear_q8_cols(float *y, const snt_q8 *w, const float *b, int T, const 
       if (w->packed) snt_q8_gemm_packed(acc, BN, xb, w->w + (size_t)o0 * Kp, nt, no, Kp);
       else snt_q8_gemm(acc, BN, xb, w->w + (size_t)o0 * Kp, nt, no, Kp);
       for (int t = 0; t < nt; t++)
-        snt_q8_dequant_row(y + (size_t)(t0 + t) * N + o0, acc + t * BN, s->zx[t0 + t],
-                           w->sum + o0, s->sx[t0 + t], w->scale + o0, b ? b + o0 : NULL, no);
+        snt_q8_dequant_row(y + (size_t)(t0 + t) * N + o0, acc + t * BN, s->zx[t0 + t], w->sum + o0,
+                           s->sx[t0 + t], w->scale + o0, b ? b + o0 : NULL, no);
     }
   }
 }

@@ -26,11 +26,11 @@
 #include <stdint.h>
 
 typedef struct snt_q8 {
-  const int8_t *w;       /* (N, Kp): row o is output o's weights; packed: snt_q8_pack's layout */
-  const float *scale;    /* (N) */
-  const int32_t *sum;    /* (N) Σ_k w[o][k], for the activations' zero point (NULL: an embedding) */
+  const int8_t *w;    /* (N, Kp): row o is output o's weights; packed: snt_q8_pack's layout */
+  const float *scale; /* (N) */
+  const int32_t *sum; /* (N) Σ_k w[o][k], for the activations' zero point (NULL: an embedding) */
   int N, K, Kp;
-  int packed;            /* 1: w is packed for snt_q8_gemm_packed (the VNNI kernel) */
+  int packed; /* 1: w is packed for snt_q8_gemm_packed (the VNNI kernel) */
 } snt_q8;
 
 /* K rounded up to a multiple of 32. */
@@ -52,8 +52,7 @@ int snt_q8_row_scale(float lo, float hi, float *scale, float *inv, int32_t *zero
 /* acc (T, N), ldacc apart, = x (T, Kp) · w (N, Kp)ᵀ in int32, exact, for x in
 ** [0, 127], w in [-127, 127], Kp a multiple of 32 and at most 65,536, through
 ** snt_q8_kernel()'s kernel. Every kernel gives the reference loop's integers. */
-void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
-                 int Kp);
+void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N, int Kp);
 void snt_q8_gemm_ref(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int T, int N,
                      int Kp);
 /* The same on AVX2 (ops_int8_avx2.c): call only where snt_have_avx2(). */

@@ -16,6 +16,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pycheck import Checks  # noqa: E402
 import modeling  # noqa: E402
 import slices  # noqa: E402
 from safetensors_io import load_numpy  # noqa: E402
@@ -29,19 +31,13 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     folder = args[0] if args else os.path.join(HERE, "..", "models", "default")
     full = "--all" in sys.argv
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        passed, failed = passed + bool(ok), failed + (not ok)
-        if not ok:
-            print("FAIL", what)
+    checks = Checks("test_export")
+    check = checks.check
 
     for f in ("config.json", "vocab.txt", "model.safetensors", "val_logits.jsonl"):
         check(os.path.exists(os.path.join(folder, f)), "missing %s/%s" % (folder, f))
-    if failed:
-        print("%d passed, %d failed" % (passed, failed))
-        return 1
+    if checks.failed:
+        checks.finish()
     cfg = modeling.load_config(folder)
     check(cfg["model_type"] == "distilbert" and cfg["architectures"] == ["DistilBertForSequenceClassification"],
           "architecture")
@@ -55,9 +51,8 @@ def main():
     for name, where in (("imdb-train", slices.IMDB_VAL_SQL), ("reviews-multi", slices.MULTI_PROOF_SQL)):
         db = slices.find_db(name, SHARED)
         if db is None:
-            print("SKIP logits check: %s database not found" % name)
-            print("%d passed, %d failed, 1 skipped" % (passed, failed))
-            return 1 if failed else 0
+            checks.skip("logits check: %s database not found" % name)
+            checks.finish()
         con = sqlite3.connect(db)
         key = "imdb" if name == "imdb-train" else "multi"
         rows.update({(key, i): (l, t) for i, l, t in con.execute(
@@ -95,8 +90,7 @@ def main():
             worst = max(worst, d)
             check(d <= TOL, "id %d: logits %s vs %s" % (r["id"], got.tolist(), r["logits"]))
     print("logits of %d reviews, max |diff| %.3g" % (len(sample), worst))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    checks.finish()
 
 
 if __name__ == "__main__":

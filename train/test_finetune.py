@@ -15,6 +15,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pycheck import Checks  # noqa: E402
 import finetune  # noqa: E402
 import modeling  # noqa: E402
 from safetensors_io import load_numpy  # noqa: E402
@@ -26,20 +28,13 @@ TEXTS = ["A wonderful, moving film. The cast is superb!", "Dull, predictable and
 
 
 def main():
+    checks = Checks("test_finetune")
     init = os.path.join(SHARED, "golden/models/tiny-distilbert")
     xz = os.path.join(SHARED, "data/imdb-train.db.xz")
     if not os.path.isdir(init) or not (os.path.exists("/tmp/imdb-train.db") or os.path.exists(xz)):
-        print("SKIP: ../shared golden model or IMDb data not found")
-        return 0
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print("FAIL", what)
+        checks.skip("../shared golden model or IMDb data not found")
+        checks.finish()
+    check = checks.check
 
     td = tempfile.mkdtemp(prefix="finetune-test-")
     try:
@@ -76,8 +71,7 @@ def main():
                 check(torch.equal(a, b), "logits differ after reload for %r: %s vs %s" % (t[:30], a, b))
     finally:
         shutil.rmtree(td, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pycheck import Checks  # noqa: E402
 import modeling  # noqa: E402
 import pretrain  # noqa: E402
 import train_student  # noqa: E402
@@ -46,13 +48,8 @@ def synthetic_cache(folder, n=150, n_val=20):
 
 
 def main():
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        passed, failed = passed + bool(ok), failed + (not ok)
-        if not ok:
-            print("FAIL", what)
+    checks = Checks("test_pretrain")
+    check = checks.check
 
     td = tempfile.mkdtemp(prefix="pretrain-test-")
     try:
@@ -143,8 +140,7 @@ def main():
                 check(why in str(e) and enc_path in str(e), "unclear refusal: %s" % e)
     finally:
         shutil.rmtree(td, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -9,26 +9,21 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pycheck import Checks  # noqa: E402
 import slices  # noqa: E402
 
 SHARED = os.environ.get("SHARED", os.path.join(HERE, "..", "..", "shared"))
 
 
 def main():
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        passed, failed = passed + bool(ok), failed + (not ok)
-        if not ok:
-            print("FAIL", what)
+    checks = Checks("test_slices")
+    check = checks.check
 
     imdb, multi = slices.find_db("imdb-train", SHARED), slices.find_db("reviews-multi", SHARED)
     if imdb is None or multi is None:
-        required = os.environ.get("SENTIMENT_REQUIRE_SHARED") == "1"
-        print("%s test_slices: databases not found" % ("FAIL" if required else "SKIP"))
-        print("%d passed, %d failed%s" % (passed, int(required), "" if required else ", 1 skipped"))
-        return 1 if required else 0
+        checks.skip_shared("databases not found")
+        checks.finish()
     con = sqlite3.connect(imdb)
     rows = con.execute("SELECT id, split, file FROM reviews").fetchall()
     sql = {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + slices.IMDB_VAL_SQL)}
@@ -50,8 +45,7 @@ def main():
           % per_source)
     con.close()
     print("IMDb slice %d reviews, multi slice %d texts in %d sources" % (n_imdb, len(py), len(per_source)))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    checks.finish()
 
 
 if __name__ == "__main__":

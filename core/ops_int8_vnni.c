@@ -26,7 +26,10 @@
 
 #include <string.h>
 
-#include "ops_int8_x86.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SNT_X86 1
+#endif
 
 #ifdef SNT_X86
 

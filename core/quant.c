@@ -98,7 +98,7 @@ void snt_q8_gemm(int32_t *acc, int ldacc, const uint8_t *x, const int8_t *w, int
   else snt_q8_gemm_ref(acc, ldacc, x, w, T, N, Kp);
 }
 
-int snt_q8_pack_rows(int N) { return (N + 31) & ~31; }
+int snt_q8_pack_rows(int N) { return snt_q8_pad(N); } /* the same rounding, to 32 */
 
 /* Where w[o][k] goes in the packed layout. */
 static size_t packed_at(int o, int k, int Kp) {

@@ -12,7 +12,7 @@
 #
 # Environment: PYTHON (default /usr/bin/python3), IMDB_DB (default /tmp/imdb-train.db),
 # MULTI_DB (default /tmp/reviews-multi.db), SHARED (default ../shared relative to the repo root),
-# TRAIN_TOKENS (millions of training tokens, default 26), PRETRAIN_TOKENS (millions of
+# TRAIN_TOKENS (millions of training tokens, default 36), PRETRAIN_TOKENS (millions of
 # pretraining tokens, default 110: about 6 hours here, train/README.md).
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ train)
     need_db
     [ -s train/cache/tokens.npz ] || nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache
     [ -s train/cache/teacher.npz ] || nice -n 10 $PY train/teacher.py "$DB" "$MDB" train/cache
-    nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-26}" \
+    nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-36}" --multi-repeat 2 \
         --dim 128 --layers 2 --heads 4 --hidden-dim 512 --lr 1.5e-3 --budget 8192 --eval-min 20 "$@"
     ;;
 pretrain)

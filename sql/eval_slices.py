@@ -40,11 +40,11 @@ def main():
         with open(a.baseline) as f:
             base = json.load(f)["val"]["baseline"]
     results = []
-    for name, key, where in (("imdb-train", "imdb", slices.IMDB_VAL_SQL),
-                             ("reviews-multi", "multi", slices.MULTI_VAL_SQL)):
+    for name, key in (("imdb-train", "imdb"), ("reviews-multi", "multi")):
         db = slices.find_db(name, SHARED)
         if db is None:
             sys.exit("%s database not found (../shared/data/%s.db.xz)" % (name, name))
+        where = slices.IMDB_VAL_SQL if key == "imdb" else slices.multi_val_sql(sqlite3.connect(db))
         con.execute("ATTACH ? AS %s" % key, ("file:%s?mode=ro" % db,))
         src = "'imdb'" if key == "imdb" else "source"
         inner = "SELECT id, text FROM %s.reviews WHERE label IN (0, 1) AND %s" % (key, where)

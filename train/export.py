@@ -4,8 +4,9 @@
   <folder>/vocab.txt           bert-base-uncased vocabulary (30,522 entries)
   <folder>/model.safetensors   F32 (or F16 with --f16), HF tensor names
   <folder>/val_logits.jsonl    {"db", "id", "source", "ids_len", "logits", "label"}: float32
-                               PyTorch logits for every IMDb validation review and every 5th
-                               validation text of reviews-multi (slices.py), so a C-side test
+                               PyTorch logits for every IMDb validation review and the
+                               validation texts of reviews-multi with id % 50 == 0
+                               (slices.multi_proof_sql), so a C-side test
                                can check that the engine's predictions equal PyTorch's
   <folder>/train_info.json     how the model was made and its validation accuracy
 

@@ -10,16 +10,21 @@ Validation slices (never trained on, by the student, the teacher or the baseline
         archive lists a film's reviews one after another, up to 30 of them), so a random cut puts
         reviews of the same film on both sides; blocks of 250 keep all but the films at a block's
         edge on one side. (The old slice, id % 10 == 0, is kept as `imdb-random` for comparison.)
-  multi: id % 10 == 0 inside every source (rows are shuffled within a source).
+  multi: id % 10 == 0 inside every source (rows are shuffled within a source), except sst2-train.
+  sst2-train: SST-2's training split holds every phrase of a sentence's parse tree beside the
+        sentence, so a random cut put 78% of its validation phrases verbatim inside training
+        phrases (3,610 of 4,633). The cut is by sentence instead: a root is a phrase that no other
+        phrase contains (as a run of whole tokens); a root is in the slice when its id % 10 == 0,
+        and any phrase is in the slice when every root containing it is (sst2_val_ids). No
+        validation phrase then occurs inside a training phrase; phrases shared by sentences on
+        both sides ("the film", "bad") train.
 """
 import re
 
 IMDB_BLOCK = 250
 # The same slices as SQL, for tests and `make eval` (file 'train/pos/123_8.txt': the number at 11).
 IMDB_VAL_SQL = "split = 'train' AND (CAST(substr(file, 11) AS INTEGER) / 250) % 10 = 0"
-MULTI_VAL_SQL = "id % 10 = 0"
-# val_logits.jsonl (the export proof) covers the whole IMDb slice and every 5th text of the others.
-MULTI_PROOF_SQL = "id % 50 = 0"
+SST2 = "sst2-train"
 SOURCES_IMDB = ("imdb", "imdb-unsup")
 
 
@@ -38,8 +43,41 @@ def imdb_is_random_val(split, rid):
     return split == "train" and rid % 10 == 0
 
 
-def multi_is_val(rid):
-    return rid % 10 == 0
+def sst2_val_ids(phrases):
+    """The sst2-train validation slice from {id: text} (texts tokenized, tokens split by spaces)."""
+    words = {i: tuple(t.split()) for i, t in phrases.items()}
+    inside = set()  # every run of tokens that is a proper part of some phrase
+    for w in words.values():
+        for a in range(len(w)):
+            for b in range(a + 1, len(w) + 1):
+                if b - a < len(w):
+                    inside.add(w[a:b])
+    only_val_roots = {}  # run of tokens -> every root containing it is in the slice
+    for i, w in words.items():
+        if w in inside:
+            continue
+        for a in range(len(w)):
+            for b in range(a + 1, len(w) + 1):
+                only_val_roots[w[a:b]] = only_val_roots.get(w[a:b], True) and i % 10 == 0
+    return {i for i, w in words.items() if only_val_roots[w]}
+
+
+def multi_val_ids(con):
+    """Row ids of reviews-multi's validation slice, given a connection to it."""
+    return {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + multi_val_sql(con))}
+
+
+def multi_val_sql(con):
+    """The same slice as an SQL condition on reviews-multi's `reviews` (ids listed: sst2's cut
+    needs every phrase of the source at once)."""
+    sst2 = sorted(sst2_val_ids(dict(con.execute("SELECT id, text FROM reviews WHERE source = ?", (SST2,)))))
+    return "((source <> '%s' AND id %% 10 = 0) OR id IN (%s))" % (SST2, ",".join(map(str, sst2)))
+
+
+def multi_proof_sql(con):
+    """val_logits.jsonl (the export proof) covers the whole IMDb slice and, of the others, the
+    validation texts whose id % 50 == 0 (export.py)."""
+    return "(%s AND id %% 50 = 0)" % multi_val_sql(con)
 
 
 def load_rows(imdb_db, multi_db):
@@ -53,8 +91,9 @@ def load_rows(imdb_db, multi_db):
                      -1 if label is None else int(label), imdb_is_val(split, path), text))
     con.close()
     con = sqlite3.connect(multi_db)
+    val = multi_val_ids(con)
     for rid, source, label, text in con.execute("SELECT id, source, label, text FROM reviews ORDER BY id"):
-        rows.append(("multi", rid, source, int(label), multi_is_val(rid), text))
+        rows.append(("multi", rid, source, int(label), rid in val, text))
     con.close()
     return rows
 

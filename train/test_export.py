@@ -48,12 +48,13 @@ def main():
     check(all(v.dtype.name in ("float32", "float16") for v in tensors.values()), "dtype")
 
     rows = {}
-    for name, where in (("imdb-train", slices.IMDB_VAL_SQL), ("reviews-multi", slices.MULTI_PROOF_SQL)):
+    for name in ("imdb-train", "reviews-multi"):
         db = slices.find_db(name, SHARED)
         if db is None:
             checks.skip("logits check: %s database not found" % name)
             checks.finish()
         con = sqlite3.connect(db)
+        where = slices.IMDB_VAL_SQL if name == "imdb-train" else slices.multi_proof_sql(con)
         key = "imdb" if name == "imdb-train" else "multi"
         rows.update({(key, i): (l, t) for i, l, t in con.execute(
             "SELECT id, label, text FROM reviews WHERE label IN (0, 1) AND " + where)})

@@ -1,5 +1,7 @@
 """The validation slices: the SQL forms in slices.py select exactly the rows the Python forms do,
-the IMDb slice is about a tenth of IMDb train in whole blocks, and no training text is in it.
+the IMDb slice is about a tenth of IMDb train in whole blocks, and no training text is in it;
+no sst2-train validation phrase occurs inside a training phrase (the random cut it replaced put
+78% of them there), and the sentence cut itself on a hand-made tree of phrases.
 
 Usage: /usr/bin/python3 train/test_slices.py      (skips without the databases)
 """
@@ -36,14 +38,30 @@ def main():
     check(all((n // slices.IMDB_BLOCK) % 10 == 0 for n in nums), "IMDb slice outside its blocks")
     con.close()
     con = sqlite3.connect(multi)
-    sql = {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + slices.MULTI_VAL_SQL)}
-    py = {i for (i,) in con.execute("SELECT id FROM reviews") if slices.multi_is_val(i)}
-    check(sql == py, "multi: SQL slice != Python slice")
-    per_source = dict(con.execute("SELECT source, count(*) FROM reviews WHERE " + slices.MULTI_VAL_SQL
+    val_sql = slices.multi_val_sql(con)
+    py = {r[1] for r in slices.load_rows(imdb, multi) if r[0] == "multi" and r[4]}
+    sql = {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + val_sql)}
+    check(sql == py, "multi: SQL slice (%d) != load_rows' slice (%d)" % (len(sql), len(py)))
+    per_source = dict(con.execute("SELECT source, count(*) FROM reviews WHERE " + val_sql
                                   + " GROUP BY source").fetchall())
     check(len(per_source) == 18 and min(per_source.values()) >= 10, "multi: every source in the slice %r"
           % per_source)
+    n_sst2 = con.execute("SELECT count(*) FROM reviews WHERE source = ?", (slices.SST2,)).fetchone()[0]
+    check(0.07 * n_sst2 < per_source[slices.SST2] < 0.11 * n_sst2,
+          "sst2 slice holds %d of %d" % (per_source[slices.SST2], n_sst2))
+    phrases = dict(con.execute("SELECT id, text FROM reviews WHERE source = ?", (slices.SST2,)))
+    train_text = "\n".join(" %s " % " ".join(t.split()) for i, t in phrases.items() if i not in py)
+    inside = [i for i in phrases if i in py and " %s " % " ".join(phrases[i].split()) in train_text]
+    check(not inside, "sst2: %d validation phrases occur inside training phrases (first: %r)"
+          % (len(inside), phrases[inside[0]] if inside else ""))
+    proof = {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + slices.multi_proof_sql(con))}
+    check(proof <= py and len(proof) > len(py) / 10, "proof slice: %d of the %d" % (len(proof), len(py)))
     con.close()
+
+    # The sentence cut on a tree: roots 10 (in the slice) and 11 (not); 'the film' is in both.
+    tree = {10: "the film is a delight", 11: "the film drags", 20: "is a delight", 21: "a delight",
+            22: "the film", 23: "drags", 24: "delight the"}
+    check(slices.sst2_val_ids(tree) == {10, 20, 21}, "sst2_val_ids on the tree: %r" % slices.sst2_val_ids(tree))
     print("IMDb slice %d reviews, multi slice %d texts in %d sources" % (n_imdb, len(py), len(per_source)))
     checks.finish()
 

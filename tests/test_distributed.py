@@ -323,7 +323,11 @@ def test_scheduler(tmp, src, want, want_clean):
         compare("SIGKILL and resume", read_out(out, "clean"), want_clean)
 
         phase("SIGKILL and resume")
-        p = cli([src, query, out, "sigint", "--local-workers", "1", "--batch-rows", "20"])
+        # Each text 20 times over (up to 512 tokens a row): on a fast CPU the 1,200 short rows
+        # were all written in the moments between the 100th row and Python acting on SIGINT.
+        slow = "SELECT id, %s FROM clean" % " || ' ' || ".join(["t"] * 20)
+        want_slow = local_scan(src, slow)
+        p = cli([src, slow, out, "sigint", "--local-workers", "1", "--batch-rows", "20"])
         reached = wait_rows(p, out, "sigint", 100, limit=90)
         os.kill(p.pid, signal.SIGINT)
         try:
@@ -334,12 +338,12 @@ def test_scheduler(tmp, src, want, want_clean):
         have = count_rows(out, "sigint")
         check(reached and p.returncode == 130 and "interrupted" in err and have < CLEAN,
               "SIGINT at %d rows: exit %s: %s" % (have, p.returncode, err[-2000:]))
-        p = cli([src, query, out, "sigint", "--scheduler", addr, "--batch-rows", "100"])
+        p = cli([src, slow, out, "sigint", "--scheduler", addr, "--batch-rows", "100"])
         _, err = p.communicate(timeout=120)
         check(p.returncode == 0 and "%d rows scored" % (CLEAN - have) in err
               and "%d keys were already there" % have in err,
               "resume after SIGINT at %d rows: exit %d: %s" % (have, p.returncode, err[-2000:]))
-        compare("SIGINT and resume", read_out(out, "sigint"), want_clean)
+        compare("SIGINT and resume", read_out(out, "sigint"), want_slow)
         phase("SIGINT and resume")
     finally:
         stop(procs[::-1])

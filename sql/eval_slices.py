@@ -44,7 +44,11 @@ def main():
         db = slices.find_db(name, SHARED)
         if db is None:
             sys.exit("%s database not found (../shared/data/%s.db.xz)" % (name, name))
-        where = slices.IMDB_VAL_SQL if key == "imdb" else slices.multi_val_sql(sqlite3.connect(db))
+        where = slices.IMDB_VAL_SQL
+        if key == "multi":
+            own = sqlite3.connect(db)
+            where = slices.multi_val_sql(own)
+            own.close()
         con.execute("ATTACH ? AS %s" % key, ("file:%s?mode=ro" % db,))
         src = "'imdb'" if key == "imdb" else "source"
         inner = "SELECT id, text FROM %s.reviews WHERE label IN (0, 1) AND %s" % (key, where)

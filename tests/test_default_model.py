@@ -6,8 +6,8 @@ count for every IMDb validation review and the validation texts of reviews-multi
 id % 50 == 0 (never trained on; train/slices.py). Here sentiment.so scores the same texts from
 ../shared/data/*.db.xz with its embedded model: the token counts must be equal, logits within
 1e-3, argmax agreement >= 99.9%, and accuracy floors below the shipped model's figures: IMDb
-slice >= 86.5% (86.79%), the other sources' texts pooled >= 92% (92.58%). Needs ../shared (skips loudly without it;
-fails instead when SENTIMENT_REQUIRE_SHARED=1).
+slice >= 86.5% (86.79%), the other sources' texts pooled >= 92% (92.58%). Needs ../shared
+(skips loudly without it; fails instead when SENTIMENT_REQUIRE_SHARED=1).
 """
 import json
 import lzma

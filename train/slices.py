@@ -43,22 +43,20 @@ def imdb_is_random_val(split, rid):
     return split == "train" and rid % 10 == 0
 
 
+def _runs(words):
+    """Every run of consecutive tokens of `words` (a tuple), `words` itself included."""
+    return (words[a:b] for a in range(len(words)) for b in range(a + 1, len(words) + 1))
+
+
 def sst2_val_ids(phrases):
     """The sst2-train validation slice from {id: text} (texts tokenized, tokens split by spaces)."""
     words = {i: tuple(t.split()) for i, t in phrases.items()}
-    inside = set()  # every run of tokens that is a proper part of some phrase
-    for w in words.values():
-        for a in range(len(w)):
-            for b in range(a + 1, len(w) + 1):
-                if b - a < len(w):
-                    inside.add(w[a:b])
+    inside = {r for w in words.values() for r in _runs(w) if len(r) < len(w)}  # proper parts
     only_val_roots = {}  # run of tokens -> every root containing it is in the slice
     for i, w in words.items():
-        if w in inside:
-            continue
-        for a in range(len(w)):
-            for b in range(a + 1, len(w) + 1):
-                only_val_roots[w[a:b]] = only_val_roots.get(w[a:b], True) and i % 10 == 0
+        if w not in inside:
+            for r in _runs(w):
+                only_val_roots[r] = only_val_roots.get(r, True) and i % 10 == 0
     return {i for i, w in words.items() if only_val_roots[w]}
 
 
@@ -74,10 +72,10 @@ def multi_val_sql(con):
     return "((source <> '%s' AND id %% 10 = 0) OR id IN (%s))" % (SST2, ",".join(map(str, sst2)))
 
 
-def multi_proof_sql(con):
+def multi_proof_sql(val_sql):
     """val_logits.jsonl (the export proof) covers the whole IMDb slice and, of the others, the
-    validation texts whose id % 50 == 0 (export.py)."""
-    return "(%s AND id %% 50 = 0)" % multi_val_sql(con)
+    validation texts whose id % 50 == 0 (export.py): that condition, from multi_val_sql's."""
+    return "(%s AND id %% 50 = 0)" % val_sql
 
 
 def load_rows(imdb_db, multi_db):

@@ -15,9 +15,10 @@ IMDb included. Fits:
 Distillation target P(positive) (<cache>/teacher.npz, aligned with tokens.npz): for IMDb texts
 the mean of imdb and nbsvm-imdb, for the rest the mean of baseline and chars-multi. (Measured on
 the validation slices, 2026-12-02: IMDb 87.23% -> 88.67% for the pair; other sources, pooled
-92.06% -> 92.82%, macro mean 86.57% -> 86.95%. NBSVM on the other sources did not help.) Per-source validation accuracy of
-every fit and of the teacher -> <cache>/teacher.json. Also reports, for the IMDb-only fit, how
-much a random cut of IMDb train (id % 10 == 0) overstates the film-block cut.
+92.06% -> 92.82%, macro mean 86.57% -> 86.95%. NBSVM on the other sources did not help.)
+Per-source validation accuracy of every fit and of the teacher -> <cache>/teacher.json. Also
+reports, for the IMDb-only fit, how much a random cut of IMDb train (id % 10 == 0) overstates
+the film-block cut.
 """
 import json
 import os
@@ -100,26 +101,22 @@ def main():
         clf = fit_lr(X[use], label[use], C)
         fits[name] = clf.predict_proba(X)[:, 1].astype(np.float32)
         print("%s fitted on %d, %.0f s" % (name, use.sum(), time.time() - t0), flush=True)
-    imdb = np.nonzero(~corpus)[0]
-    p_nb, n_nb = fit_nbsvm([texts[i] for i in imdb], label[imdb], (labeled & ~val)[imdb], ~val[imdb])
-    fits["nbsvm-imdb"] = np.full(len(rows), np.nan, dtype=np.float32)
-    fits["nbsvm-imdb"][imdb] = p_nb
-    print("nbsvm-imdb fitted on %d (%d features), %.0f s" % ((labeled & ~val & ~corpus).sum(), n_nb,
-                                                              time.time() - t0), flush=True)
-
-    multi = np.nonzero(corpus)[0]
-    p_ch, n_ch = fit_chars([texts[i] for i in multi], label[multi], (labeled & ~val)[multi], ~val[multi])
-    fits["chars-multi"] = np.full(len(rows), np.nan, dtype=np.float32)
-    fits["chars-multi"][multi] = p_ch
-    print("chars-multi fitted on %d (%d features), %.0f s" % ((labeled & ~val & corpus).sum(), n_ch,
-                                                               time.time() - t0), flush=True)
+    imdb, multi = np.nonzero(~corpus)[0], np.nonzero(corpus)[0]
+    n_features = {}
+    for name, fit, sub in (("nbsvm-imdb", fit_nbsvm, imdb), ("chars-multi", fit_chars, multi)):
+        use = (labeled & ~val)[sub]
+        p, n_features[name] = fit([texts[i] for i in sub], label[sub], use, ~val[sub])
+        fits[name] = np.full(len(rows), np.nan, dtype=np.float32)  # scored on its corpus only
+        fits[name][sub] = p
+        print("%s fitted on %d (%d features), %.0f s" % (name, use.sum(), n_features[name],
+                                                          time.time() - t0), flush=True)
 
     p_pos = np.empty(len(rows), dtype=np.float32)
     p_pos[imdb] = 0.5 * (fits["imdb"][imdb] + fits["nbsvm-imdb"][imdb])
     p_pos[multi] = 0.5 * (fits["baseline"][multi] + fits["chars-multi"][multi])
     fits["teacher"] = p_pos
-    report = {"C": C, "features": len(vec.vocabulary_), "nbsvm_imdb_features": n_nb,
-              "chars_multi_features": n_ch, "val": {}}
+    report = {"C": C, "features": len(vec.vocabulary_), "val": {},
+              **{"%s_features" % name.replace("-", "_"): n for name, n in n_features.items()}}
     for name, p in fits.items():
         report["val"][name] = per_source(p, rows, val & labeled & ~np.isnan(p))
 

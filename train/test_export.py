@@ -54,7 +54,8 @@ def main():
             checks.skip("logits check: %s database not found" % name)
             checks.finish()
         con = sqlite3.connect(db)
-        where = slices.IMDB_VAL_SQL if name == "imdb-train" else slices.multi_proof_sql(con)
+        where = (slices.IMDB_VAL_SQL if name == "imdb-train"
+                 else slices.multi_proof_sql(slices.multi_val_sql(con)))
         key = "imdb" if name == "imdb-train" else "multi"
         rows.update({(key, i): (l, t) for i, l, t in con.execute(
             "SELECT id, label, text FROM reviews WHERE label IN (0, 1) AND " + where)})

@@ -54,7 +54,7 @@ def main():
     inside = [i for i in phrases if i in py and " %s " % " ".join(phrases[i].split()) in train_text]
     check(not inside, "sst2: %d validation phrases occur inside training phrases (first: %r)"
           % (len(inside), phrases[inside[0]] if inside else ""))
-    proof = {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + slices.multi_proof_sql(con))}
+    proof = {i for (i,) in con.execute("SELECT id FROM reviews WHERE " + slices.multi_proof_sql(val_sql))}
     check(proof <= py and len(proof) > len(py) / 10, "proof slice: %d of the %d" % (len(proof), len(py)))
     con.close()
 

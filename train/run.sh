@@ -48,7 +48,7 @@ pretrain)
 baseline)
     need_db
     mkdir -p build/baseline
-    $PY train/teacher.py "$DB" "$MDB" build/baseline
+    $PY train/teacher.py --baseline-only "$DB" "$MDB" build/baseline
     ;;
 export)
     if [ "${EXPORT_F16:-0}" = 1 ]; then $PY train/export.py train/runs/best.pt models/default --f16

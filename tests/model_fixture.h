@@ -104,7 +104,21 @@ static inline uint16_t fx_f32_to_bf16(float f) { /* round to nearest even (finit
   return (uint16_t)(x >> 16);
 }
 
-/* ---- writing ----------------------------------------------------------- */
+/* ---- reading and writing ---------------------------------------------- */
+
+/* The bytes of path, NUL-terminated (*n excludes the NUL); dies on failure. */
+static inline char *fx_read_file(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f || fseek(f, 0, SEEK_END) != 0) fx_die(path);
+  long len = ftell(f);
+  if (len < 0 || fseek(f, 0, SEEK_SET) != 0) fx_die(path);
+  char *b = malloc((size_t)len + 1);
+  if (!b || fread(b, 1, (size_t)len, f) != (size_t)len) fx_die(path);
+  fclose(f);
+  b[len] = 0;
+  *n = (size_t)len;
+  return b;
+}
 
 static inline void fx_write_file(const char *path, const void *data, size_t n) {
   FILE *f = fopen(path, "wb");
@@ -113,6 +127,13 @@ static inline void fx_write_file(const char *path, const void *data, size_t n) {
 
 static inline void fx_write_text(const char *path, const char *text) {
   fx_write_file(path, text, strlen(text));
+}
+
+static inline void fx_copy_file(const char *src, const char *dst) {
+  size_t n;
+  char *b = fx_read_file(src, &n);
+  fx_write_file(dst, b, n);
+  free(b);
 }
 
 /* The JSON header of m, tensors laid out in order, padded with spaces so that

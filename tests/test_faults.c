@@ -273,30 +273,10 @@ static void test_big_scan(sqlite3 *db) {
   exec_ok(db, "DROP TABLE scored; DROP TABLE big; DROP TABLE ref; DROP TABLE words");
 }
 
-/* Copy src to dst. */
-static void copy_file(const char *src, const char *dst) {
-  FILE *f = fopen(src, "rb");
-  if (!f) fx_die(src);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) fx_die(src);
-  fclose(f);
-  fx_write_file(dst, b, (size_t)n);
-  free(b);
-}
-
 /* A copy of model.safetensors with classifier.bias set to (+8, -8, …). */
 static void write_changed_model(const char *src, const char *dst) {
-  FILE *f = fopen(src, "rb");
-  if (!f) fx_die(src);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc((size_t)n);
-  if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) fx_die(src);
-  fclose(f);
+  size_t n;
+  unsigned char *b = (unsigned char *)fx_read_file(src, &n);
   uint64_t hlen = 0;
   memcpy(&hlen, b, 8);
   char *h = strndup((const char *)b + 8, hlen);
@@ -311,7 +291,7 @@ static void write_changed_model(const char *src, const char *dst) {
     float v = i % 2 ? -8.0f : 8.0f;
     memcpy(b + 8 + hlen + k, &v, 4);
   }
-  fx_write_file(dst, b, (size_t)n);
+  fx_write_file(dst, b, n);
   free(h);
   free(b);
 }
@@ -321,7 +301,7 @@ static void test_replace_by_rename(const char *zShared) {
   snprintf(zDir, sizeof zDir, "%s", fx_tmpdir());
   snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-distilbert", zShared);
   static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
-  for (int i = 0; i < 3; i++) copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
+  for (int i = 0; i < 3; i++) fx_copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
 
   const char *t = "An unforgettable, moving film.";
   char a[512], b[512], c[512], d[512];
@@ -387,19 +367,14 @@ static void test_rewrite_in_place_mapped(const char *zShared) {
   snprintf(zDir, sizeof zDir, "%s", fx_tmpdir());
   snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-bert", zShared);
   static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
-  for (int i = 0; i < 3; i++) copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
+  for (int i = 0; i < 3; i++) fx_copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
   char *zReal = realpath(zDir, NULL);
   if (!zReal) fx_die("realpath");
   snprintf(zFile, sizeof zFile, "%s/model.safetensors", zReal);
   /* The original bytes, to write back in place. */
-  FILE *f = fopen(zFile, "rb");
-  if (!f) fx_die(zFile);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *orig = malloc((size_t)n);
-  if (!orig || fread(orig, 1, (size_t)n, f) != (size_t)n) fx_die(zFile);
-  fclose(f);
+  size_t nOrig;
+  char *orig = fx_read_file(zFile, &nOrig);
+  long n = (long)nOrig;
   struct stat st0;
   CHECK(stat(zFile, &st0) == 0, "stat %s", zFile);
   int nFd0 = count_fds();
@@ -522,17 +497,6 @@ static void test_rewrite_in_place_mapped(const char *zShared) {
   unsetenv("SENTIMENT_MMAP");
 }
 
-static char *read_all(const char *path, long *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) fx_die(path);
-  fseek(f, 0, SEEK_END);
-  *n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)*n + 1);
-  if (!b || fread(b, 1, (size_t)*n, f) != (size_t)*n) fx_die(path);
-  fclose(f);
-  return b;
-}
 
 /* Write bytes over path in place, as cp or open(…, 'wb') do: the same inode. */
 static void rewrite_in_place(const char *path, const char *bytes, long n) {
@@ -567,12 +531,13 @@ static void test_rewrite_in_place(const char *zShared) {
   snprintf(zDir, sizeof zDir, "%s", fx_tmpdir());
   snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-bert", zShared);
   static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
-  for (int i = 0; i < 3; i++) copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
+  for (int i = 0; i < 3; i++) fx_copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
   snprintf(zFile, sizeof zFile, "%s/model.safetensors", zDir);
-  long n, nChanged;
-  char *orig = read_all(zFile, &n);
+  size_t nOrig, nNew;
+  char *orig = fx_read_file(zFile, &nOrig);
   write_changed_model(zFile, fx_path(zDir, "changed"));
-  char *changed = read_all(fx_path(zDir, "changed"), &nChanged);
+  char *changed = fx_read_file(fx_path(zDir, "changed"), &nNew);
+  long n = (long)nOrig, nChanged = (long)nNew;
   unlink(fx_path(zDir, "changed"));
   int nFd0 = count_fds();
 

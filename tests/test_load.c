@@ -63,26 +63,13 @@ static const char *errorOf(sqlite3 *db, const char *zSql) {
   return zErr;
 }
 
-static void copyFile(const char *src, const char *dst) {
-  FILE *f = fopen(src, "rb");
-  if (!f) fx_die(src);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) fx_die(src);
-  fclose(f);
-  fx_write_file(dst, b, (size_t)n);
-  free(b);
-}
-
 /* A new temp folder holding a copy of the shared model zName. */
 static char *copyModel(const char *zShared, const char *zName) {
   char zSrc[4096];
   snprintf(zSrc, sizeof zSrc, "%s/golden/models/%s", zShared, zName);
   char *zDir = strdup(fx_tmpdir());
   static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
-  for (int i = 0; i < 3; i++) copyFile(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
+  for (int i = 0; i < 3; i++) fx_copy_file(fx_path(zSrc, files[i]), fx_path(zDir, files[i]));
   return zDir;
 }
 
@@ -108,7 +95,7 @@ static void testFifo(const char *zShared) {
       unlink(fx_path(zDir, "config.json"));
       char zSrc[4096];
       snprintf(zSrc, sizeof zSrc, "%s/golden/models/tiny-bert/config.json", zShared);
-      copyFile(zSrc, fx_path(zDir, "config.json"));
+      fx_copy_file(zSrc, fx_path(zDir, "config.json"));
     }
     /* Swapped in after registration, before the first call. */
     CHECK(registerModel(db, "f", zDir) == SQLITE_OK, "register %s", zDir);
@@ -273,7 +260,7 @@ static void testLimits(const char *zShared) {
   expectLimit(zDir, NULL, "", "config.json describes 825591087106 parameters");
   expectLimit(zDir, NULL, "", "parameters, over the limit of 1000000000 (SENTIMENT_MAX_PARAMS)");
   CHECK(maxrssKb() - rss0 < 16 * 1024, "refusing it grew the peak RSS by %ld KB", maxrssKb() - rss0);
-  copyFile(zSrc, fx_path(zDir, "config.json"));
+  fx_copy_file(zSrc, fx_path(zDir, "config.json"));
   /* tiny-bert: 1,012,546 parameters, 4 MB; each limit below it. */
   expectLimit(zDir, "SENTIMENT_MAX_PARAMS", "1e6",
               "config.json describes 1011426 parameters, over the limit of 1000000 (SENTIMENT_MAX_PARAMS)");

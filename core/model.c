@@ -31,6 +31,7 @@
 ** are computed from config.json and checked before any weight is read.
 */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,35 +130,64 @@ static void add(binder *bd, const float **dst, int64_t d0, int64_t d1, const cha
   b->dst = dst;
 }
 
-static int bind_count(const snt_config *c) { return 16 * c->n_layers + 12; }
+/* One encoder layer's 16 tensors, in binding order: its field, its shape ('D' dim, 'F'
+** ffn_dim, 0 none: (rows, cols), a vector when cols is 0) and its name after
+** "<prefix>.<layer>." in HF DistilBERT and in HF BERT. */
+typedef struct layer_tensor {
+  size_t field; /* offsetof(layer_w, …) */
+  char rows, cols;
+  const char *distilbert, *bert;
+} layer_tensor;
+
+static const layer_tensor k_layer_tensors[] = {
+    {offsetof(layer_w, wq), 'D', 'D', "attention.q_lin.weight", "attention.self.query.weight"},
+    {offsetof(layer_w, bq), 'D', 0, "attention.q_lin.bias", "attention.self.query.bias"},
+    {offsetof(layer_w, wk), 'D', 'D', "attention.k_lin.weight", "attention.self.key.weight"},
+    {offsetof(layer_w, bk), 'D', 0, "attention.k_lin.bias", "attention.self.key.bias"},
+    {offsetof(layer_w, wv), 'D', 'D', "attention.v_lin.weight", "attention.self.value.weight"},
+    {offsetof(layer_w, bv), 'D', 0, "attention.v_lin.bias", "attention.self.value.bias"},
+    {offsetof(layer_w, wo), 'D', 'D', "attention.out_lin.weight", "attention.output.dense.weight"},
+    {offsetof(layer_w, bo), 'D', 0, "attention.out_lin.bias", "attention.output.dense.bias"},
+    {offsetof(layer_w, ln1_g), 'D', 0, "sa_layer_norm.weight", "attention.output.LayerNorm.weight"},
+    {offsetof(layer_w, ln1_b), 'D', 0, "sa_layer_norm.bias", "attention.output.LayerNorm.bias"},
+    {offsetof(layer_w, w1), 'F', 'D', "ffn.lin1.weight", "intermediate.dense.weight"},
+    {offsetof(layer_w, b1), 'F', 0, "ffn.lin1.bias", "intermediate.dense.bias"},
+    {offsetof(layer_w, w2), 'D', 'F', "ffn.lin2.weight", "output.dense.weight"},
+    {offsetof(layer_w, b2), 'D', 0, "ffn.lin2.bias", "output.dense.bias"},
+    {offsetof(layer_w, ln2_g), 'D', 0, "output_layer_norm.weight", "output.LayerNorm.weight"},
+    {offsetof(layer_w, ln2_b), 'D', 0, "output_layer_norm.bias", "output.LayerNorm.bias"},
+};
+
+#define N_LAYER_TENSORS (sizeof k_layer_tensors / sizeof *k_layer_tensors)
+
+/* The tensors a config binds (BERT's 12 outside the layers; DistilBERT's 8 fit too). */
+static int bind_count(const snt_config *c) { return (int)N_LAYER_TENSORS * c->n_layers + 12; }
+
+static int64_t layer_dim(const snt_config *c, char d) {
+  return d == 'D' ? c->dim : d == 'F' ? c->ffn_dim : 0;
+}
+
+/* Every layer's tensors, named as the model's family names them. */
+static void table_layers(snt_model *m, binder *bd, int bert) {
+  const snt_config *c = &m->cfg;
+  const char *prefix = bert ? "bert.encoder.layer" : "distilbert.transformer.layer";
+  for (int l = 0; l < c->n_layers; l++)
+    for (size_t i = 0; i < N_LAYER_TENSORS; i++) {
+      const layer_tensor *t = &k_layer_tensors[i];
+      const float **dst = (const float **)((char *)&m->layers[l] + t->field);
+      add(bd, dst, layer_dim(c, t->rows), layer_dim(c, t->cols), "%s.%d.%s", prefix, l,
+          bert ? t->bert : t->distilbert);
+    }
+}
 
 static void table_distilbert(snt_model *m, binder *bd) {
   const snt_config *c = &m->cfg;
-  int64_t V = c->vocab_size, D = c->dim, F = c->ffn_dim, C = c->n_labels;
+  int64_t V = c->vocab_size, D = c->dim, C = c->n_labels;
   add(bd, &m->wte, V, D, "distilbert.embeddings.word_embeddings.weight");
   add(bd, &m->wpe, c->max_pos, D, "distilbert.embeddings.position_embeddings.weight");
   add(bd, &m->ln_g, D, 0, "distilbert.embeddings.LayerNorm.weight");
   add(bd, &m->ln_b, D, 0, "distilbert.embeddings.LayerNorm.bias");
-  for (int l = 0; l < c->n_layers; l++) {
-    layer_w *w = &m->layers[l];
-    const char *p = "distilbert.transformer.layer";
-    add(bd, &w->wq, D, D, "%s.%d.attention.q_lin.weight", p, l);
-    add(bd, &w->bq, D, 0, "%s.%d.attention.q_lin.bias", p, l);
-    add(bd, &w->wk, D, D, "%s.%d.attention.k_lin.weight", p, l);
-    add(bd, &w->bk, D, 0, "%s.%d.attention.k_lin.bias", p, l);
-    add(bd, &w->wv, D, D, "%s.%d.attention.v_lin.weight", p, l);
-    add(bd, &w->bv, D, 0, "%s.%d.attention.v_lin.bias", p, l);
-    add(bd, &w->wo, D, D, "%s.%d.attention.out_lin.weight", p, l);
-    add(bd, &w->bo, D, 0, "%s.%d.attention.out_lin.bias", p, l);
-    add(bd, &w->ln1_g, D, 0, "%s.%d.sa_layer_norm.weight", p, l);
-    add(bd, &w->ln1_b, D, 0, "%s.%d.sa_layer_norm.bias", p, l);
-    add(bd, &w->w1, F, D, "%s.%d.ffn.lin1.weight", p, l);
-    add(bd, &w->b1, F, 0, "%s.%d.ffn.lin1.bias", p, l);
-    add(bd, &w->w2, D, F, "%s.%d.ffn.lin2.weight", p, l);
-    add(bd, &w->b2, D, 0, "%s.%d.ffn.lin2.bias", p, l);
-    add(bd, &w->ln2_g, D, 0, "%s.%d.output_layer_norm.weight", p, l);
-    add(bd, &w->ln2_b, D, 0, "%s.%d.output_layer_norm.bias", p, l);
-  }
+  table_layers(m, bd, 0);
   add(bd, &m->head_w, D, D, "pre_classifier.weight");
   add(bd, &m->head_b, D, 0, "pre_classifier.bias");
   add(bd, &m->cls_w, C, D, "classifier.weight");
@@ -166,32 +196,13 @@ static void table_distilbert(snt_model *m, binder *bd) {
 
 static void table_bert(snt_model *m, binder *bd) {
   const snt_config *c = &m->cfg;
-  int64_t V = c->vocab_size, D = c->dim, F = c->ffn_dim, C = c->n_labels;
+  int64_t V = c->vocab_size, D = c->dim, C = c->n_labels;
   add(bd, &m->wte, V, D, "bert.embeddings.word_embeddings.weight");
   add(bd, &m->wpe, c->max_pos, D, "bert.embeddings.position_embeddings.weight");
   add(bd, &m->wtt, c->type_vocab_size, D, "bert.embeddings.token_type_embeddings.weight");
   add(bd, &m->ln_g, D, 0, "bert.embeddings.LayerNorm.weight");
   add(bd, &m->ln_b, D, 0, "bert.embeddings.LayerNorm.bias");
-  for (int l = 0; l < c->n_layers; l++) {
-    layer_w *w = &m->layers[l];
-    const char *p = "bert.encoder.layer";
-    add(bd, &w->wq, D, D, "%s.%d.attention.self.query.weight", p, l);
-    add(bd, &w->bq, D, 0, "%s.%d.attention.self.query.bias", p, l);
-    add(bd, &w->wk, D, D, "%s.%d.attention.self.key.weight", p, l);
-    add(bd, &w->bk, D, 0, "%s.%d.attention.self.key.bias", p, l);
-    add(bd, &w->wv, D, D, "%s.%d.attention.self.value.weight", p, l);
-    add(bd, &w->bv, D, 0, "%s.%d.attention.self.value.bias", p, l);
-    add(bd, &w->wo, D, D, "%s.%d.attention.output.dense.weight", p, l);
-    add(bd, &w->bo, D, 0, "%s.%d.attention.output.dense.bias", p, l);
-    add(bd, &w->ln1_g, D, 0, "%s.%d.attention.output.LayerNorm.weight", p, l);
-    add(bd, &w->ln1_b, D, 0, "%s.%d.attention.output.LayerNorm.bias", p, l);
-    add(bd, &w->w1, F, D, "%s.%d.intermediate.dense.weight", p, l);
-    add(bd, &w->b1, F, 0, "%s.%d.intermediate.dense.bias", p, l);
-    add(bd, &w->w2, D, F, "%s.%d.output.dense.weight", p, l);
-    add(bd, &w->b2, D, 0, "%s.%d.output.dense.bias", p, l);
-    add(bd, &w->ln2_g, D, 0, "%s.%d.output.LayerNorm.weight", p, l);
-    add(bd, &w->ln2_b, D, 0, "%s.%d.output.LayerNorm.bias", p, l);
-  }
+  table_layers(m, bd, 1);
   add(bd, &m->head_w, D, D, "bert.pooler.dense.weight");
   add(bd, &m->head_b, D, 0, "bert.pooler.dense.bias");
   add(bd, &m->cls_w, C, D, "classifier.weight");

@@ -38,7 +38,8 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import modeling  # noqa: E402
-from train_student import add_model_args, lr_at, make_batches, make_optimizer, student_config  # noqa: E402
+from train_student import (add_model_args, lr_at, make_batches, make_optimizer, same_recipe,  # noqa: E402
+                           student_config)
 
 PAD, UNK, CLS, SEP, MASK = 0, 100, 101, 102, 103
 NOT_MASKED = (PAD, UNK, CLS, SEP, MASK)
@@ -179,8 +180,7 @@ def run(argv=None):
           "epoch": 1, "batch": 0, "steps": 0, "tokens": 0, "train_s": 0.0}
     if os.path.exists(ckpt_path) and not a.bench:
         ck = torch.load(ckpt_path, map_location="cpu")
-        same = {k: v for k, v in ck["state"]["args"].items() if k not in RESUME_FREE}
-        if same != {k: v for k, v in st["args"].items() if k not in RESUME_FREE}:
+        if not same_recipe(ck["state"]["args"], st["args"], RESUME_FREE):
             raise SystemExit("%s was made with other arguments; move it away to start afresh" % ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])

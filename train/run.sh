@@ -61,6 +61,7 @@ test)
     $PY train/test_modeling.py
     $PY train/test_finetune.py
     $PY train/test_pretrain.py
+    $PY train/test_embed_init.py
     $PY train/test_export.py
     ;;
 finetune)

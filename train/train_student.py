@@ -33,6 +33,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import modeling  # noqa: E402
 
+# Arguments that change neither the trained weights nor the data order; a resume may change them
+# (evaluation times change only which evaluated step is kept as best.pt).
+RESUME_FREE = ("threads", "ckpt_min", "eval_min", "eval_tokens", "export")
+
 
 def student_config(a):
     return {
@@ -134,6 +138,12 @@ def predict(model, seqs, idx, budget=16384):
     return out
 
 
+def same_recipe(saved, now, free):
+    """Whether a checkpoint's arguments and this run's agree on all but the names in free."""
+    return ({k: v for k, v in saved.items() if k not in free} ==
+            {k: v for k, v in now.items() if k not in free})
+
+
 def lr_at(progress, peak, warmup=0.04, floor=0.02):
     if progress < warmup:
         return peak * progress / warmup
@@ -187,6 +197,8 @@ def main():
     ap.add_argument("--multi-repeat", type=int, default=1,
                     help="each reviews-multi training text appears this many times an epoch")
     ap.add_argument("--eval-min", type=float, default=15.0)
+    ap.add_argument("--eval-tokens", type=float, default=0.0,
+                    help="also evaluate each time this many million tokens are done (0: by minutes only)")
     ap.add_argument("--ckpt-min", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
@@ -226,8 +238,9 @@ def main():
           "epoch": 1, "batch": 0, "steps": 0, "tokens": 0, "train_s": 0.0}
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
-        if ck["state"]["args"] != st["args"]:
+        if not same_recipe(ck["state"]["args"], st["args"], RESUME_FREE):
             raise SystemExit("%s was made with other arguments; move it away to start afresh" % ckpt_path)
+        ck["state"]["args"] = st["args"]
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         st = ck["state"]
@@ -277,7 +290,9 @@ def main():
             if a.bench and st["steps"] >= 30:
                 print("BENCH %.0f tok/s" % (tok_run / (time.time() - t_run)))
                 return
-            if time.time() - last_eval > 60 * a.eval_min:
+            every = a.eval_tokens * 1e6
+            crossed = every > 0 and st["tokens"] // every > (st["tokens"] - n) // every
+            if time.time() - last_eval > 60 * a.eval_min or crossed:
                 evaluate(model, d, va_idx, st, best_path, a)
                 last_eval = time.time()
             if time.time() - last_ckpt > 60 * a.ckpt_min:

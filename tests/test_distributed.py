@@ -111,14 +111,16 @@ def read_out(out, table):
 
 def same_row(a, b):
     """Equal but for float rounding: label, n_tokens, truncated exact, score
-    and logits within 1e-6 (all NULL for a NULL text)."""
+    and logits within 1e-5 (all NULL for a NULL text). Workers batch other
+    texts together than the local scan does, and OpenBLAS rounds a product
+    differently with more rows: 1.3e-6 seen (Zen 4, OpenBLAS Haswell kernels)."""
     if a[1] != b[1] or a[3] != b[3] or a[4] != b[4]:
         return False
     if a[2] is None or b[2] is None:
         return a[2] is None and b[2] is None and a[5] is None and b[5] is None
     la, lb = json.loads(a[5]), json.loads(b[5])
-    return (abs(a[2] - b[2]) <= 1e-6 and len(la) == len(lb)
-            and all(abs(x - y) <= 1e-6 for x, y in zip(la, lb)))
+    return (abs(a[2] - b[2]) <= 1e-5 and len(la) == len(lb)
+            and all(abs(x - y) <= 1e-5 for x, y in zip(la, lb)))
 
 
 def compare(what, got, want):
@@ -135,7 +137,8 @@ def compare(what, got, want):
         what, len(set(by_key) - set(got_keys)), len(set(got_keys) - set(by_key))))
     bad = [r for r in got if r[0] is not None and not any(
         same_row(r, w) for w in by_key.get((type(r[0]), r[0]), []))]
-    check(not bad, "%s: %d rows differ from the local scan, e.g. %r" % (what, len(bad), bad[:1]))
+    check(not bad, "%s: %d rows differ from the local scan, e.g. %r, local %r" % (
+        what, len(bad), bad[:1], bad and by_key.get((type(bad[0][0]), bad[0][0]))))
     nulls = sorted((r for r in got if r[0] is None), key=lambda r: (r[3] or 0, r[2] or 0))
     wnull = sorted((r for r in want if r[0] is None), key=lambda r: (r[3] or 0, r[2] or 0))
     check(len(nulls) == len(wnull) and all(same_row(a, b) for a, b in zip(nulls, wnull)),

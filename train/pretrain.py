@@ -38,8 +38,8 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import modeling  # noqa: E402
-from train_student import (add_model_args, lr_at, make_batches, make_optimizer, same_recipe,  # noqa: E402
-                           student_config)
+from train_student import (add_model_args, init_encoder, lr_at, make_batches, make_optimizer,  # noqa: E402
+                           same_recipe, student_config)
 
 PAD, UNK, CLS, SEP, MASK = 0, 100, 101, 102, 103
 NOT_MASKED = (PAD, UNK, CLS, SEP, MASK)
@@ -152,6 +152,7 @@ def parse_args(argv):
     ap.add_argument("--max-steps", type=int, default=0, help="stop (checkpointed) at this step, as if killed")
     ap.add_argument("--threads", type=int, default=1, help="1 beat 2 on the shared 2-core machine")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--init", help="start the encoder from this encoder.pt (embed_init.py's, say)")
     ap.add_argument("--bench", action="store_true")
     return ap.parse_args(argv)
 
@@ -171,6 +172,8 @@ def run(argv=None):
     torch.manual_seed(a.seed)
     cfg = student_config(a)
     model = DistilBertForMaskedLM(cfg)
+    if a.init:  # the projector is tied to the word embeddings: it starts from them too
+        a.init_sha256 = init_encoder(model, a.init)
     n_params = sum(p.numel() for p in model.parameters())
     opt = make_optimizer(model, a.lr, a.wd)  # the tied projector weight is the embedding: no decay
 

@@ -1,7 +1,7 @@
 """train/pretrain.py on a tiny model and a synthetic token cache: the masked-LM loss falls,
 a stopped-and-resumed run equals an uninterrupted one bit for bit, masking leaves the special
-tokens alone and picks 15%, validation rows are never trained on, and train_student.py --init
-loads the encoder (and refuses one of another shape).
+tokens alone and picks 15%, validation rows are never trained on, train_student.py --init
+loads the encoder (and refuses one of another shape), and pretrain.py --init starts from one.
 
 Usage: /usr/bin/python3 train/test_pretrain.py      (about 15 s; needs no data)
 """
@@ -131,6 +131,17 @@ def main():
         sd = student.distilbert.state_dict()
         check(set(sd) == set(enc) and all(torch.equal(sd[k], enc[k]) for k in enc),
               "student encoder differs from encoder.pt")
+        # (e) pretrain --init: step 0 is the file's encoder, the projector still tied to it
+        out_e = os.path.join(td, "e")
+        started, st_e = pretrain.run(TINY + ["--cache", cache, "--out", out_e, "--init", enc_path,
+                                             "--max-steps", "1"])
+        check(st_e["args"]["init_sha256"] == sha, "pretrain --init: sha256 not recorded")
+        # the MLM head starts afresh, so step 0 is not (a)'s loss, but far below a random encoder's
+        check(st_e["evals"][0]["heldout_loss"] < loss0 - 1.0,
+              "pretrain --init: step 0's held-out loss %.3f, a random start's %.3f"
+              % (st_e["evals"][0]["heldout_loss"], loss0))
+        check(started.vocab_projector.weight is started.distilbert.embeddings.word_embeddings.weight,
+              "pretrain --init: projector no longer tied")
         for flags, why in ((["--dim", "64"], "shapes differ"), (["--layers", "2"], "missing")):
             other = modeling.build(train_student.student_config(pretrain.parse_args(TINY + flags)))
             try:

@@ -497,7 +497,6 @@ static void test_rewrite_in_place_mapped(const char *zShared) {
   unsetenv("SENTIMENT_MMAP");
 }
 
-
 /* Write bytes over path in place, as cp or open(…, 'wb') do: the same inode. */
 static void rewrite_in_place(const char *path, const char *bytes, long n) {
   int fd = open(path, O_WRONLY | O_TRUNC);

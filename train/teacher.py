@@ -83,6 +83,12 @@ def per_source(p, rows, sel):
     return {s: round(ok / n, 4) for s, (ok, n) in out.items()}
 
 
+def write_report(out, report):
+    with open(os.path.join(out, "teacher.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    print(json.dumps(report, indent=1))
+
+
 def main():
     argv = sys.argv[1:]
     baseline_only = argv[:1] == ["--baseline-only"]
@@ -110,9 +116,7 @@ def main():
         report = {"C": C, "features": len(vec.vocabulary_),
                   "val": {"baseline": per_source(fits["baseline"], rows, val & labeled)},
                   "seconds": round(time.time() - t0, 1)}
-        with open(os.path.join(out, "teacher.json"), "w") as f:
-            json.dump(report, f, indent=1)
-        print(json.dumps(report, indent=1))
+        write_report(out, report)
         return
     imdb, multi = np.nonzero(~corpus)[0], np.nonzero(corpus)[0]
     n_features = {}
@@ -145,9 +149,7 @@ def main():
     np.savez(os.path.join(out, "teacher.npz"), p_pos=p_pos,
              rid=np.array([r[1] for r in rows], dtype=np.int64),
              corpus=corpus.astype(np.int8))
-    with open(os.path.join(out, "teacher.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    print(json.dumps(report, indent=1))
+    write_report(out, report)
 
 
 if __name__ == "__main__":

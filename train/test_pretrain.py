@@ -131,7 +131,7 @@ def main():
         sd = student.distilbert.state_dict()
         check(set(sd) == set(enc) and all(torch.equal(sd[k], enc[k]) for k in enc),
               "student encoder differs from encoder.pt")
-        # (e) pretrain --init: step 0 is the file's encoder, the projector still tied to it
+        # (e) pretrain --init starts from the file's encoder, the projector still tied to it
         out_e = os.path.join(td, "e")
         started, st_e = pretrain.run(TINY + ["--cache", cache, "--out", out_e, "--init", enc_path,
                                              "--max-steps", "1"])

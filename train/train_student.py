@@ -257,6 +257,7 @@ def main():
     train_s0 = st["train_s"]
     last_ckpt = last_eval = time.time()
     tok_run = 0
+    every = a.eval_tokens * 1e6  # --eval-tokens in tokens; 0: by minutes only
     while st["tokens"] < total:
         batches = make_batches(tr_idx, d.lens, a.budget, np.random.default_rng(a.seed * 1000 + st["epoch"]))
         while st["batch"] < len(batches) and st["tokens"] < total:
@@ -290,7 +291,6 @@ def main():
             if a.bench and st["steps"] >= 30:
                 print("BENCH %.0f tok/s" % (tok_run / (time.time() - t_run)))
                 return
-            every = a.eval_tokens * 1e6
             crossed = every > 0 and st["tokens"] // every > (st["tokens"] - n) // every
             if time.time() - last_eval > 60 * a.eval_min or crossed:
                 evaluate(model, d, va_idx, st, best_path, a)

@@ -1,21 +1,24 @@
 /*
 ** test_interrupt.c — how soon sqlite3_interrupt stops a long call.
 **
-** A random DistilBERT with 48 thin layers (D 128, F 512, 512 positions,
-** 9.7 M parameters) makes one layer short and a whole pass long. Another
-** thread calls sqlite3_interrupt 100 ms into
-**   - a scalar sentiment() of a 512-token text: it returns SQLITE_INTERRUPT
-**     ("sentiment(): interrupted"), not a value;
-**   - a sentiment_scan of 64 such texts on 2 workers (8 chunks of 2,048
-**     tokens): SQLITE_INTERRUPT.
+** A random DistilBERT with thin layers (D 128, F 512, 1,024 positions) makes
+** one layer short and a whole pass long. The depth is calibrated: 48 layers
+** (10 M parameters), doubled until one uninterrupted scalar pass of 1,024
+** tokens, T, takes at least MIN_PASS_S here, so the test means the same on a
+** fast machine as on a slow one. Another thread calls sqlite3_interrupt
+**   - T/4 into a scalar sentiment() of a 1,024-token text: it returns
+**     SQLITE_INTERRUPT ("sentiment(): interrupted"), not a value;
+**   - 100 ms into a sentiment_scan of 64 such texts on 2 workers (32 chunks
+**     of 2,048 tokens): SQLITE_INTERRUPT.
 ** The latency (interrupt → return) must stay under a bound stated from the
-** model's own speed here: the time of one uninterrupted scalar pass of 512
-** tokens, T, gives a layer ≈ T/48; a scalar call must return within
-** 50 ms + 8 layers (8 T/48), a scan within 100 ms + 16 layers of a 2,048-token
-** chunk (4 × 16 T/48: two workers share two busy cores). Before per-layer checks a scalar call could not be
-** interrupted at all and a scan stopped one to two chunks late (a chunk is
-** 48 layers of 2,048 tokens: 4 T), far past either bound. Both connections
-** are used again afterwards: an interrupted call leaves nothing behind.
+** model's own speed here: a layer ≈ T/L; a scalar call must return within
+** 25 ms + 8 layers, a scan within 100 ms + 16 layers of a 2,048-token chunk
+** (2 × 16 T/L, twice that again: two workers share two busy cores). Before
+** per-layer checks a scalar call could not be interrupted at all (it ran the
+** remaining 3T/4, which the calibration makes at least twice the bound) and a
+** scan stopped one to two chunks late (a chunk is L layers of 2,048 tokens:
+** 2 T), far past either bound. Both connections are used again afterwards:
+** an interrupted call leaves nothing behind.
 */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -29,7 +32,8 @@
 
 int sqlite3_sentiment_init(sqlite3 *db, char **pzErrMsg, const struct sqlite3_api_routines *pApi);
 
-enum { V = 1000, P = 512, D = 128, F = 512, L = 48, N_TEXTS = 64 };
+enum { V = 1000, P = 1024, D = 128, F = 512, L_START = 48, L_MAX = 384, N_TEXTS = 64 };
+#define MIN_PASS_S 0.3 /* seconds: 3T/4 is then at least twice the scalar bound */
 
 static double now(void) {
   struct timespec ts;
@@ -37,7 +41,8 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void writeModel(const char *zDir) {
+/* A random model of L layers in zDir. */
+static void writeModel(const char *zDir, int L) {
   fx_model m = {0};
   fx_tiny_model(&m, 0, V, P, D, F, L, 2);
   fx_write_model(fx_path(zDir, "model.safetensors"), &m, 0);
@@ -63,8 +68,8 @@ static void writeModel(const char *zDir) {
 
 typedef struct Interrupter {
   sqlite3 *db;
-  double tAfter;  /* seconds after the start */
-  double tAt;     /* when it interrupted (monotonic) */
+  double tAfter; /* seconds after the start */
+  double tAt;    /* when it interrupted (monotonic) */
   pthread_t thread;
 } Interrupter;
 
@@ -107,48 +112,68 @@ int main(void) {
   }
   CHECK(sqlite3_auto_extension((void (*)(void))sqlite3_sentiment_init) == SQLITE_OK,
         "auto_extension");
-  char *zDir = strdup(fx_tmpdir());
-  writeModel(zDir);
   sqlite3 *db = NULL;
   sqlite3_open(":memory:", &db);
-  CHECK(registerModel(db, "big", zDir) == SQLITE_OK, "register");
   CHECK(exec(db, "SELECT sentiment_threads(2)") == SQLITE_OK, "2 workers");
-  /* Texts of 600 words: 512 tokens once truncated. */
+  /* Texts of 1,100 words: 1,024 tokens once truncated. */
   char *zFill = sqlite3_mprintf(
       "CREATE TABLE r(id INTEGER PRIMARY KEY, text TEXT);"
       "WITH RECURSIVE w(i, s) AS (SELECT 0, '' UNION ALL SELECT i + 1, s || ' w' || (200 + i %% 700)"
-      " FROM w WHERE i < 600) INSERT INTO r SELECT NULL, s FROM w, (SELECT 1 FROM w LIMIT %d)"
-      " WHERE i = 600",
+      " FROM w WHERE i < 1100) INSERT INTO r SELECT NULL, s FROM w, (SELECT 1 FROM w LIMIT %d)"
+      " WHERE i = 1100",
       N_TEXTS);
   CHECK(exec(db, zFill) == SQLITE_OK, "fill");
   sqlite3_free(zFill);
   CHECK(queryInt(db, "SELECT count(*) FROM r") == N_TEXTS, "%d texts", N_TEXTS);
-  CHECK(queryInt(db, "SELECT sentiment('warm up', 'big') IS NOT NULL") == 1, "load");
-  CHECK(queryInt(db, "SELECT count(*) FROM sentiment_tokens((SELECT text FROM r LIMIT 1), 'big')") == P,
-        "a text is %d tokens", P);
 
-  double t0 = now();
-  CHECK(queryInt(db, "SELECT sentiment(text || ' w5', 'big') IS NOT NULL FROM r LIMIT 1") == 1,
-        "an uninterrupted pass");
-  double T = now() - t0, layer = T / L;
-  printf("test_interrupt: one uninterrupted pass of %d tokens: %.0f ms (a layer: %.1f ms)\n", P,
-         T * 1e3, layer * 1e3);
-  CHECK(T > 0.15, "an uninterrupted pass takes %.3f s: too fast for interrupting it to mean much", T);
+  /* Calibrate the depth: double it until a pass takes MIN_PASS_S. Each depth
+  ** is a model in a folder of its own, registered in place of the last one. */
+  char *zDir = NULL;
+  int L = L_START;
+  double T = 0;
+  for (;;) {
+    char *zNew = strdup(fx_tmpdir());
+    writeModel(zNew, L);
+    if (zDir)
+      CHECK(exec(db, "DELETE FROM sentiment_models WHERE name = 'big'") == SQLITE_OK, "unregister");
+    CHECK(registerModel(db, "big", zNew) == SQLITE_OK, "register %d layers", L);
+    if (zDir) fx_rmdir(zDir);
+    free(zDir);
+    zDir = zNew;
+    CHECK(queryInt(db, "SELECT sentiment('warm up', 'big') IS NOT NULL") == 1, "load %d layers", L);
+    double t0 = now();
+    CHECK(queryInt(db, "SELECT sentiment(text || ' w5', 'big') IS NOT NULL FROM r LIMIT 1") == 1,
+          "an uninterrupted pass of %d layers", L);
+    T = now() - t0;
+    if (T >= MIN_PASS_S || L >= L_MAX) break;
+    L *= 2;
+  }
+  double layer = T / L;
+  CHECK(queryInt(db,
+                 "SELECT count(*) FROM sentiment_tokens((SELECT text FROM r LIMIT 1), 'big')") == P,
+        "a text is %d tokens", P);
+  printf(
+      "test_interrupt: %d layers; one uninterrupted pass of %d tokens: %.0f ms (a layer: %.2f ms)\n",
+      L, P, T * 1e3, layer * 1e3);
+  CHECK(
+      T >= MIN_PASS_S,
+      "an uninterrupted pass of %d layers takes %.3f s: too fast for interrupting it to mean much",
+      L, T);
 
   char zErr[512];
-  double lat = -1, bound = 0.05 + 8 * layer;
-  int rc = runInterrupted(db, "SELECT sentiment(text || ' w6', 'big') FROM r LIMIT 1", 0.1, &lat,
+  double lat = -1, bound = 0.025 + 8 * layer;
+  int rc = runInterrupted(db, "SELECT sentiment(text || ' w6', 'big') FROM r LIMIT 1", T / 4, &lat,
                           zErr, sizeof zErr);
   CHECK(rc == SQLITE_INTERRUPT && strcmp(zErr, "sentiment(): interrupted") == 0,
         "scalar call interrupted: rc %d '%s'", rc, zErr);
-  CHECK(lat >= 0 && lat < bound, "scalar call: %.0f ms after the interrupt (bound %.0f ms)", lat * 1e3,
-        bound * 1e3);
+  CHECK(lat >= 0 && lat < bound, "scalar call: %.0f ms after the interrupt (bound %.0f ms)",
+        lat * 1e3, bound * 1e3);
   printf("test_interrupt: scalar call returned %.1f ms after sqlite3_interrupt (bound %.0f ms)\n",
          lat * 1e3, bound * 1e3);
 
-  bound = 0.1 + 4 * 16 * layer;
-  rc = runInterrupted(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM r', 'big')", 0.1,
-                      &lat, zErr, sizeof zErr);
+  bound = 0.1 + 2 * 16 * (2048 / P) * layer;
+  rc = runInterrupted(db, "SELECT count(*) FROM sentiment_scan('SELECT id, text FROM r', 'big')",
+                      0.1, &lat, zErr, sizeof zErr);
   CHECK(rc == SQLITE_INTERRUPT, "scan interrupted: rc %d '%s'", rc, zErr);
   CHECK(lat >= 0 && lat < bound, "scan (2 workers): %.0f ms after the interrupt (bound %.0f ms)",
         lat * 1e3, bound * 1e3);
@@ -157,9 +182,12 @@ int main(void) {
 
   /* Nothing left behind: the connection scores again. */
   CHECK(queryInt(db, "SELECT sentiment('w7 w8', 'big') IS NOT NULL") == 1, "after the interrupts");
-  CHECK(queryInt(db, "SELECT count(*) FROM sentiment_scan('SELECT id, substr(text, 1, 20) FROM r', 'big')") ==
-            N_TEXTS,
-        "a scan after the interrupts");
+  CHECK(
+      queryInt(
+          db,
+          "SELECT count(*) FROM sentiment_scan('SELECT id, substr(text, 1, 20) FROM r', 'big')") ==
+          N_TEXTS,
+      "a scan after the interrupts");
   sqlite3_close(db);
   fx_rmdir(zDir);
   free(zDir);

@@ -5,8 +5,9 @@ models/default/val_logits.jsonl holds PyTorch's float32 logits (6 significant di
 count for every IMDb validation review and the validation texts of reviews-multi whose
 id % 50 == 0 (never trained on; train/slices.py). Here sentiment.so scores the same texts from
 ../shared/data/*.db.xz with its embedded model: the token counts must be equal, logits within
-1e-3, argmax agreement >= 99.9%, and accuracy floors below the shipped model's figures: IMDb
-slice >= 86.5% (86.79%), the other sources' texts pooled >= 92% (92.58%). Needs ../shared
+1e-3, argmax agreement >= 99.9%, accuracy floors below the shipped model's figures: IMDb
+slice >= 86% (86.51%), the other sources' texts pooled >= 92.5% (93.08%), and model.safetensors
+within the 32 MB the repository allows (19.2 MB, F16). Needs ../shared
 (skips loudly without it; fails instead when SENTIMENT_REQUIRE_SHARED=1).
 """
 import json
@@ -77,11 +78,13 @@ def main():
     other = [v for k, v in correct.items() if k != "imdb"]
     n_other = sum(n for _, n in other)
     acc_other = sum(ok for ok, _ in other) / n_other if n_other else 0.0
-    for cond, what in ((n_imdb >= 2000, "IMDb validation slice has %d reviews" % n_imdb),
+    weights = os.path.getsize(os.path.join(ROOT, "models", "default", "model.safetensors"))
+    for cond, what in ((weights <= 32 * 10**6, "model.safetensors is %d bytes (<= 32 MB committed)" % weights),
+                       (n_imdb >= 2000, "IMDb validation slice has %d reviews" % n_imdb),
                        (agree >= 0.999 * n, "argmax agreement %d/%d" % (agree, n)),
-                       (acc_imdb >= 0.865, "IMDb accuracy %.2f%% (>= 86.5%%)" % (100.0 * acc_imdb)),
+                       (acc_imdb >= 0.86, "IMDb accuracy %.2f%% (>= 86%%)" % (100.0 * acc_imdb)),
                        (n_other >= 4000, "other sources' slice has %d texts" % n_other),
-                       (acc_other >= 0.92, "other sources' accuracy %.2f%% (>= 92%%)" % (100.0 * acc_other))):
+                       (acc_other >= 0.925, "other sources' accuracy %.2f%% (>= 92.5%%)" % (100.0 * acc_other))):
         if cond:
             passed += 1
         else:

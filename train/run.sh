@@ -1,12 +1,12 @@
 #!/bin/sh
 # Developer steps for the default model (called by `make train` and friends).
 #
-#   train/run.sh train        tokenize + teachers + student -> models/default (resumable: rerun it
-#                             after a stop and it continues from train/runs/ckpt.pt)
+#   train/run.sh train        tokenize + teachers + student -> models/default, F16 (resumable: rerun
+#                             it after a stop and it continues from train/runs/ckpt.pt)
 #   train/run.sh pretrain     masked-LM pretraining of the student's encoder on every training text
 #                             -> train/runs-pretrain/encoder.pt (resumable; not used by `train` yet)
 #   train/run.sh baseline     TF-IDF+LR on the same training data, per-source validation accuracy
-#   train/run.sh export       re-export train/runs/best.pt to models/default (F32; EXPORT_F16=1 for F16)
+#   train/run.sh export       re-export train/runs/best.pt to models/default (F16; EXPORT_F16=0 for F32)
 #   train/run.sh test         tokenizer, modeling, finetune, pretrain, exported-model tests (about 55 s)
 #   train/run.sh finetune INIT OUT [flags]   model-card recipe on a pretrained HF folder
 #
@@ -39,7 +39,8 @@ train)
     [ -s train/cache/tokens.npz ] || nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache
     [ -s train/cache/teacher.npz ] || nice -n 10 $PY train/teacher.py "$DB" "$MDB" train/cache
     nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-36}" --multi-repeat 2 \
-        --dim 128 --layers 2 --heads 4 --hidden-dim 512 --lr 1.5e-3 --budget 8192 --eval-min 20 "$@"
+        --dim 256 --layers 2 --heads 4 --hidden-dim 1024 --lr 1e-3 --budget 8192 \
+        --eval-tokens 10 --eval-min 0 --f16 "$@"
     ;;
 pretrain)
     [ -s train/cache/tokens.npz ] || { need_db; nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache; }
@@ -51,7 +52,7 @@ baseline)
     $PY train/teacher.py --baseline-only "$DB" "$MDB" build/baseline
     ;;
 export)
-    if [ "${EXPORT_F16:-0}" = 1 ]; then $PY train/export.py train/runs/best.pt models/default --f16
+    if [ "${EXPORT_F16:-1}" = 1 ]; then $PY train/export.py train/runs/best.pt models/default --f16
     else $PY train/export.py train/runs/best.pt models/default; fi
     ;;
 test)

@@ -16,7 +16,7 @@ every step seeds torch with (seed, step), so the run is deterministic and resuma
 --ckpt-min minutes the full state goes to <out>/ckpt.pt, and a rerun with the same arguments
 continues from it. Every --eval-min minutes it measures per-source validation accuracy; the
 selection score is the mean of IMDb accuracy and the macro mean over the other sources; each new
-best is saved to <out>/best.pt and exported to --export.
+best is saved to <out>/best.pt and exported to --export (F32, or F16 with --f16).
 """
 import argparse
 import hashlib
@@ -35,7 +35,7 @@ import modeling  # noqa: E402
 
 # Arguments that change neither the trained weights nor the data order; a resume may change them
 # (evaluation times change only which evaluated step is kept as best.pt).
-RESUME_FREE = ("threads", "ckpt_min", "eval_min", "eval_tokens", "export")
+RESUME_FREE = ("threads", "ckpt_min", "eval_min", "eval_tokens", "export", "f16")
 
 
 def student_config(a):
@@ -188,6 +188,7 @@ def main():
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--out", default=os.path.join(HERE, "runs"))
     ap.add_argument("--export", default=os.path.join(HERE, "..", "models", "default"))
+    ap.add_argument("--f16", action="store_true", help="export model.safetensors as F16")
     ap.add_argument("--tokens", type=float, default=24.0, help="training tokens, millions")
     add_model_args(ap)
     ap.add_argument("--lr", type=float, default=1.5e-3)
@@ -196,7 +197,8 @@ def main():
     ap.add_argument("--hard-weight", type=float, default=1.0)
     ap.add_argument("--multi-repeat", type=int, default=1,
                     help="each reviews-multi training text appears this many times an epoch")
-    ap.add_argument("--eval-min", type=float, default=15.0)
+    ap.add_argument("--eval-min", type=float, default=15.0,
+                    help="evaluate every this many minutes (0: by tokens only, the same steps on any machine)")
     ap.add_argument("--eval-tokens", type=float, default=0.0,
                     help="also evaluate each time this many million tokens are done (0: by minutes only)")
     ap.add_argument("--ckpt-min", type=float, default=5.0)
@@ -292,7 +294,7 @@ def main():
                 print("BENCH %.0f tok/s" % (tok_run / (time.time() - t_run)))
                 return
             crossed = every > 0 and st["tokens"] // every > (st["tokens"] - n) // every
-            if time.time() - last_eval > 60 * a.eval_min or crossed:
+            if (a.eval_min > 0 and time.time() - last_eval > 60 * a.eval_min) or crossed:
                 evaluate(model, d, va_idx, st, best_path, a)
                 last_eval = time.time()
             if time.time() - last_ckpt > 60 * a.ckpt_min:
@@ -306,7 +308,8 @@ def main():
     import export
     ck = torch.load(best_path, map_location="cpu")
     model.load_state_dict(ck["state_dict"])
-    export.export(model, st["config"], a.export, train_info={**ck["eval"], "params": st["params"]})
+    export.export(model, st["config"], a.export, train_info={**ck["eval"], "params": st["params"]},
+                  f16=a.f16)
     print("done: best selection score %.4f, exported %s" % (st["best_score"], a.export), flush=True)
 
 

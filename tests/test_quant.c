@@ -289,10 +289,10 @@ static void test_untouched(void) {
         CHECK(x != NULL, "%s not in the file", name);
         if (!x) continue;
         uintptr_t a = ((uintptr_t)x->data + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
-        uintptr_t e = ((uintptr_t)x->data + (uintptr_t)x->numel * 4) & ~(uintptr_t)(pg - 1);
+        uintptr_t e = ((uintptr_t)x->data + (uintptr_t)x->nbytes) & ~(uintptr_t)(pg - 1); /* F32 or F16 */
         if (e > a && mprotect((void *)a, e - a, PROT_NONE) == 0) locked += e - a;
       }
-    printf("int8: %zu KB of F32 linear weights and word embeddings made unreadable\n", locked >> 10);
+    printf("int8: %zu KB of the file's linear weights and word embeddings made unreadable\n", locked >> 10);
     CHECK(locked > 0, "no page locked: the test tests nothing");
     snt_state *s = snt_state_new(q, 0, &err);
     int32_t ids[6] = {101, 2023, 3185, 2001, 2307, 102};

@@ -14,7 +14,8 @@ Batches: shuffled per epoch (seed + epoch), length-sorted within chunks, capped 
 The learning rate is a function of training tokens done (warmup, linear decay to --tokens), and
 every step seeds torch with (seed, step), so the run is deterministic and resumable: every
 --ckpt-min minutes the full state goes to <out>/ckpt.pt, and a rerun with the same arguments
-continues from it. Every --eval-min minutes it measures per-source validation accuracy; the
+continues from it. Every --eval-min minutes (0: never by time) and every --eval-tokens million
+tokens it measures per-source validation accuracy; the
 selection score is the mean of IMDb accuracy and the macro mean over the other sources; each new
 best is saved to <out>/best.pt and exported to --export (F32, or F16 with --f16).
 """

@@ -94,49 +94,37 @@ static int explainClose(sqlite3_vtab_cursor *pCursor) {
   return SQLITE_OK;
 }
 
-static int setError(sqlite3_vtab *pVtab, int rc, char *zErr) {
-  sqlite3_free(pVtab->zErrMsg);
-  pVtab->zErrMsg = zErr;
-  return rc == SQLITE_ERROR && !zErr ? SQLITE_NOMEM : rc;
-}
-
 static int explainFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
                          sqlite3_value **argv) {
   ExplainCursor *pCur = (ExplainCursor *)pCursor;
   sqlite3_vtab *pVtab = pCursor->pVtab;
-  SntConn *p = ((SntTvf *)pVtab)->pConn;
   const char *zFunc = "sentiment_explain()";
-  const char *zModel = NULL;
-  int eUnit = SNT_UNIT_AUTO;
+  const char *zModel;
+  int eUnit = SNT_UNIT_AUTO, bRows;
   SntEntry *e;
   char *zErr = NULL;
-  int rc;
   (void)idxStr;
   cursorReset(pCur);
-  if (argc < 1 || !(idxNum & 1)) return SQLITE_OK;
-  for (int i = 0; i < argc; i++)
-    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK; /* no rows */
-  for (int i = 0; i < argc && i < N_ARG; i++)
-    if (!(pCur->apArg[i] = sqlite3_value_dup(argv[i]))) return SQLITE_NOMEM;
-  if (argc > 1 && !(zModel = (const char *)sqlite3_value_text(pCur->apArg[1]))) return SQLITE_NOMEM;
+  int rc = sntTvfFilterArgs(idxNum, argc, argv, N_ARG, pCur->apArg, &zModel, &bRows);
+  if (rc != SQLITE_OK || !bRows) return rc;
   if (argc > 2) {
     const char *zUnit = (const char *)sqlite3_value_text(pCur->apArg[2]);
     if (!zUnit) return SQLITE_NOMEM;
     if (sntExplainParseUnit(zUnit, &eUnit) != 0)
-      return setError(pVtab, SQLITE_ERROR,
-                      sqlite3_mprintf("%s: granularity '%s': use 'auto', 'word' or 'sentence'",
-                                      zFunc, zUnit));
+      return sntTvfError(pVtab, SQLITE_ERROR,
+                         sqlite3_mprintf("%s: granularity '%s': use 'auto', 'word' or 'sentence'",
+                                         zFunc, zUnit));
   }
-  rc = sntConnModel(p, zFunc, zModel, &e, &zErr);
+  rc = sntConnModel(((SntTvf *)pVtab)->pConn, zFunc, zModel, &e, &zErr);
   if (rc == SQLITE_OK) rc = sntEntryCheckFile(e, zFunc, &zErr);
-  if (rc != SQLITE_OK) return setError(pVtab, rc, zErr);
+  if (rc != SQLITE_OK) return sntTvfError(pVtab, rc, zErr);
   pCur->pModel = e->pModel;
   cacheRetain(pCur->pModel); /* the name may be deleted while we read */
   const char *zText = (const char *)sqlite3_value_text(pCur->apArg[0]);
   if (!zText) return SQLITE_NOMEM;
   size_t nText = (size_t)sqlite3_value_bytes(pCur->apArg[0]);
   rc = sntExplain(e, zFunc, zText, nText, eUnit, &pCur->ex, &zErr);
-  if (rc != SQLITE_OK) return setError(pVtab, rc, zErr);
+  if (rc != SQLITE_OK) return sntTvfError(pVtab, rc, zErr);
   return SQLITE_OK;
 }
 

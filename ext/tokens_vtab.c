@@ -22,13 +22,14 @@
 SQLITE_EXTENSION_INIT3
 
 enum { COL_POS, COL_ID, COL_TOKEN, COL_START, COL_END, COL_TEXT, COL_MODEL };
+#define N_ARG 2 /* the hidden columns, in argument order */
 
 typedef struct TokensCursor {
   sqlite3_vtab_cursor base;
   CachedModel *pModel;   /* a reference held while the rows are read */
   snt_tokens toks;       /* this cursor's own: scalar calls reuse the connection's */
   int iPos;
-  sqlite3_value *pText, *pModelName; /* the arguments, for the hidden columns */
+  sqlite3_value *apArg[N_ARG]; /* the arguments, for the hidden columns */
 } TokensCursor;
 
 static int tokensConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
@@ -63,9 +64,10 @@ static void cursorReset(TokensCursor *pCur) {
   pCur->pModel = NULL;
   pCur->toks.n = 0;
   pCur->iPos = 0;
-  sqlite3_value_free(pCur->pText);
-  sqlite3_value_free(pCur->pModelName);
-  pCur->pText = pCur->pModelName = NULL;
+  for (int i = 0; i < N_ARG; i++) {
+    sqlite3_value_free(pCur->apArg[i]);
+    pCur->apArg[i] = NULL;
+  }
 }
 
 static int tokensClose(sqlite3_vtab_cursor *pCursor) {
@@ -80,41 +82,28 @@ static int tokensFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
                         sqlite3_value **argv) {
   TokensCursor *pCur = (TokensCursor *)pCursor;
   sqlite3_vtab *pVtab = pCursor->pVtab;
-  SntConn *p = ((SntTvf *)pVtab)->pConn;
-  const char *zModel = NULL;
+  const char *zModel;
   SntEntry *e;
   char *zErr = NULL;
   snt_error err = {0};
-  int rc;
+  int bRows;
   (void)idxStr;
   cursorReset(pCur);
-  if (argc < 1 || !(idxNum & 1)) return SQLITE_OK;
-  for (int i = 0; i < argc; i++)
-    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK; /* no rows */
-  if (!(pCur->pText = sqlite3_value_dup(argv[0]))) return SQLITE_NOMEM;
-  if (argc > 1) {
-    if (!(pCur->pModelName = sqlite3_value_dup(argv[1]))) return SQLITE_NOMEM;
-    if (!(zModel = (const char *)sqlite3_value_text(pCur->pModelName))) return SQLITE_NOMEM;
-  }
-  rc = sntConnModel(p, "sentiment_tokens()", zModel, &e, &zErr);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = zErr;
-    return rc;
-  }
+  int rc = sntTvfFilterArgs(idxNum, argc, argv, N_ARG, pCur->apArg, &zModel, &bRows);
+  if (rc != SQLITE_OK || !bRows) return rc;
+  rc = sntConnModel(((SntTvf *)pVtab)->pConn, "sentiment_tokens()", zModel, &e, &zErr);
+  if (rc != SQLITE_OK) return sntTvfError(pVtab, rc, zErr);
   pCur->pModel = e->pModel;
   cacheRetain(pCur->pModel); /* the name may be deleted while we read */
   const snt_model *m = cacheModel(pCur->pModel);
-  const char *zText = (const char *)sqlite3_value_text(pCur->pText);
+  const char *zText = (const char *)sqlite3_value_text(pCur->apArg[0]);
   if (!zText) return SQLITE_NOMEM;
-  size_t nText = (size_t)sqlite3_value_bytes(pCur->pText);
+  size_t nText = (size_t)sqlite3_value_bytes(pCur->apArg[0]);
   rc = snt_tokenize(snt_model_vocab(m), zText, nText, snt_model_max_len(m), &pCur->toks, &err);
   if (rc != SNT_OK) {
     pCur->toks.n = 0;
     if (rc == SNT_ERR_NOMEM) return SQLITE_NOMEM;
-    sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = sqlite3_mprintf("sentiment_tokens(): %s", err.msg);
-    return SQLITE_ERROR;
+    return sntTvfError(pVtab, SQLITE_ERROR, sqlite3_mprintf("sentiment_tokens(): %s", err.msg));
   }
   return SQLITE_OK;
 }
@@ -146,11 +135,8 @@ static int tokensColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     case COL_END:
       if (t->end >= 0) sqlite3_result_int64(ctx, t->end);
       break;
-    case COL_TEXT:
-      if (pCur->pText) sqlite3_result_value(ctx, pCur->pText);
-      break;
-    case COL_MODEL:
-      if (pCur->pModelName) sqlite3_result_value(ctx, pCur->pModelName);
+    default:
+      if (pCur->apArg[iCol - COL_TEXT]) sqlite3_result_value(ctx, pCur->apArg[iCol - COL_TEXT]);
       break;
   }
   return SQLITE_OK;

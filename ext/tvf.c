@@ -56,3 +56,24 @@ int sntTvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo, int iFirst, 
   pInfo->estimatedRows = 100;
   return SQLITE_OK;
 }
+
+int sntTvfError(sqlite3_vtab *pVtab, int rc, char *zErr) {
+  sqlite3_free(pVtab->zErrMsg);
+  pVtab->zErrMsg = zErr;
+  return rc == SQLITE_ERROR && !zErr ? SQLITE_NOMEM : rc;
+}
+
+int sntTvfFilterArgs(int idxNum, int argc, sqlite3_value **argv, int nArg, sqlite3_value **apArg,
+                     const char **pzModel, int *pbRows) {
+  *pzModel = NULL;
+  *pbRows = 0;
+  if (argc < 1 || !(idxNum & 1)) return SQLITE_OK;
+  for (int i = 0; i < argc; i++)
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return SQLITE_OK; /* no rows */
+  for (int i = 0; i < argc && i < nArg; i++)
+    if (!(apArg[i] = sqlite3_value_dup(argv[i]))) return SQLITE_NOMEM;
+  if (argc > 1 && nArg > 1 && !(*pzModel = (const char *)sqlite3_value_text(apArg[1])))
+    return SQLITE_NOMEM;
+  *pbRows = 1;
+  return SQLITE_OK;
+}

@@ -30,4 +30,17 @@ int sntTvfDisconnect(sqlite3_vtab *pVtab);
 int sntTvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo, int iFirst, int nArg,
                     const char *zUsage);
 
+/* The start of an xFilter whose argv is sntTvfBestIndex's: SQLITE_OK with
+** *pbRows 0 (no rows) when the text is absent or any argument is NULL.
+** Otherwise *pbRows is 1, each of the first nArg arguments is copied to
+** apArg[i] (the cursor's, for the hidden columns; the caller frees them) and
+** *pzModel is the model apArg[1] names, or NULL for the default. */
+int sntTvfFilterArgs(int idxNum, int argc, sqlite3_value **argv, int nArg, sqlite3_value **apArg,
+                     const char **pzModel, int *pbRows);
+
+/* Sets pVtab's error to zErr (sqlite3_malloc'd, owned from here; NULL means
+** out of memory) and returns rc, or SQLITE_NOMEM for SQLITE_ERROR without a
+** message. */
+int sntTvfError(sqlite3_vtab *pVtab, int rc, char *zErr);
+
 #endif

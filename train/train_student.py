@@ -99,6 +99,29 @@ class Data:
         self.p_pos = tea["p_pos"].astype(np.float32)
 
 
+def source_repeats(counts, multi_repeat, floor, repeat_max):
+    """How many times each reviews-multi source's training texts appear in an epoch: multi_repeat,
+    raised for a small source until it holds about `floor` texts, but not past repeat_max
+    (floor 0: multi_repeat for every source). counts: {source name: training texts}."""
+    return {s: max(multi_repeat, min(repeat_max, int(round(floor / n)))) if floor > 0 else multi_repeat
+            for s, n in counts.items()}
+
+
+def epoch_texts(d, tr_idx, multi_repeat, floor, repeat_max):
+    """The texts of one epoch: each IMDb text once, each reviews-multi text as many times as
+    source_repeats says for its source. Returns (indices into d, {source: repeats})."""
+    # reviews-multi's 211 k texts are 4.6 M tokens against IMDb's 20 M, and its small sources
+    # (SemEval, Amazon Alexa) hold a few hundred texts each: repeat them to be seen more
+    multi = tr_idx[d.corpus[tr_idx] == 1]
+    by_source = {d.sources[s]: multi[d.source[multi] == s] for s in np.unique(d.source[multi])}
+    repeats = source_repeats({s: len(ix) for s, ix in by_source.items()}, multi_repeat, floor, repeat_max)
+    # in this order, so that floor 0 gives the epochs of the runs before --source-floor existed
+    parts = [tr_idx] + [multi] * (multi_repeat - 1)
+    for s, ix in by_source.items():
+        parts += [ix] * (repeats[s] - multi_repeat)
+    return np.concatenate(parts), repeats
+
+
 def make_batches(idx, lens, budget, rng, chunk=2048):
     """Shuffle, sort by length inside chunks, cut into batches of <= budget padded tokens."""
     idx = rng.permutation(idx)
@@ -198,6 +221,10 @@ def main():
     ap.add_argument("--hard-weight", type=float, default=1.0)
     ap.add_argument("--multi-repeat", type=int, default=1,
                     help="each reviews-multi training text appears this many times an epoch")
+    ap.add_argument("--source-floor", type=int, default=0,
+                    help="repeat a small reviews-multi source until it holds about this many texts an epoch")
+    ap.add_argument("--source-repeat-max", type=int, default=8,
+                    help="at most this many repeats a source from --source-floor")
     ap.add_argument("--eval-min", type=float, default=15.0,
                     help="evaluate every this many minutes (0: by tokens only, the same steps on any machine)")
     ap.add_argument("--eval-tokens", type=float, default=0.0,
@@ -213,9 +240,8 @@ def main():
     t0 = time.time()
     d = Data(a.cache)
     tr_idx = np.nonzero(~d.val)[0]
-    # reviews-multi's 211 k texts are 4.6 M tokens against IMDb's 20 M: repeat them to be seen more
-    multi = tr_idx[d.corpus[tr_idx] == 1]
-    tr_idx = np.concatenate([tr_idx] + [multi] * (a.multi_repeat - 1))
+    tr_idx, repeats = epoch_texts(d, tr_idx, a.multi_repeat, a.source_floor, a.source_repeat_max)
+    print("repeats an epoch: %s" % ", ".join("%s %d" % kv for kv in repeats.items()), flush=True)
     va_idx = np.nonzero(d.val & (d.label >= 0))[0]
     total = a.tokens * 1e6
     print("train %d (labeled %d, %.1f M tokens/epoch), val %d, load %.1fs"

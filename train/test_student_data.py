@@ -1,0 +1,58 @@
+"""train_student.py's epoch composition (--multi-repeat, --source-floor) on synthetic rows.
+
+  /usr/bin/python3 train/test_student_data.py      (< 1 s, no ../shared needed)
+"""
+import os
+import sys
+import types
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train_student  # noqa: E402
+
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    passed, failed = passed + bool(ok), failed + (not ok)
+    if not ok:
+        print("FAIL", what)
+
+
+def synthetic():
+    """IMDb rows 0-99 (corpus 0); reviews-multi: a big source of 1,000 rows and a small one of 50."""
+    corpus = np.array([0] * 100 + [1] * 1050, dtype=np.int8)
+    source = np.array([0] * 100 + [1] * 1000 + [2] * 50)
+    return types.SimpleNamespace(corpus=corpus, source=source, sources=["imdb", "big", "small"])
+
+
+def main():
+    d = synthetic()
+    tr = np.arange(len(d.corpus))
+    old = np.concatenate([tr] + [tr[d.corpus == 1]] * (2 - 1))  # the epoch before --source-floor
+
+    ix, rep = train_student.epoch_texts(d, tr, 2, 0, 8)
+    check(np.array_equal(ix, old), "floor 0 keeps the old epoch, element for element")
+    check(rep == {"big": 2, "small": 2}, "floor 0: every source multi_repeat times, got %s" % rep)
+
+    ix, rep = train_student.epoch_texts(d, tr, 2, 300, 8)
+    check(rep == {"big": 2, "small": 6}, "floor 300: the 50-row source 6 times, got %s" % rep)
+    counts = np.bincount(ix, minlength=len(tr))
+    check((counts[:100] == 1).all(), "IMDb rows once an epoch")
+    check((counts[100:1100] == 2).all(), "the big source multi_repeat times")
+    check((counts[1100:] == 6).all(), "the small source its own repeat count")
+    check(np.array_equal(ix[:len(old)], old), "the old epoch is a prefix: extra repeats only append")
+
+    _, rep = train_student.epoch_texts(d, tr, 2, 10000, 8)
+    check(rep == {"big": 8, "small": 8}, "repeat_max caps every source, got %s" % rep)
+    _, rep = train_student.epoch_texts(d, tr, 3, 60, 8)
+    check(rep == {"big": 3, "small": 3}, "never fewer than multi_repeat, got %s" % rep)
+
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -38,9 +38,11 @@ train)
     need_db
     [ -s train/cache/tokens.npz ] || nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache
     [ -s train/cache/teacher.npz ] || nice -n 10 $PY train/teacher.py "$DB" "$MDB" train/cache
+    # one thread: on this 2-core machine the student trains faster with 1 thread than with 2
+    # (train/README.md, "Recipe"); a machine with real cores may pass --threads 2
     nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-36}" --multi-repeat 2 \
-        --dim 256 --layers 2 --heads 4 --hidden-dim 1024 --lr 1e-3 --budget 8192 \
-        --eval-tokens 10 --eval-min 0 --f16 "$@"
+        --source-floor 8000 --dim 256 --layers 2 --heads 4 --hidden-dim 1024 --lr 1e-3 \
+        --budget 8192 --eval-tokens 10 --eval-min 0 --f16 --threads 1 "$@"
     ;;
 pretrain)
     [ -s train/cache/tokens.npz ] || { need_db; nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache; }

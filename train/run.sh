@@ -60,6 +60,7 @@ export)
 test)
     $PY train/test_wordpiece.py
     $PY train/test_student_data.py
+    $PY train/test_student_init.py
     need_db
     $PY train/test_slices.py
     $PY train/test_modeling.py

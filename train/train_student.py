@@ -4,6 +4,8 @@ Usage:
   /usr/bin/python3 train/train_student.py --tokens 24 [--dim 128 ...]    (24 M training tokens)
   /usr/bin/python3 train/train_student.py --init train/runs-pretrain/encoder.pt ...
                                           (encoder from pretrain.py's masked-LM stage)
+  /usr/bin/python3 train/train_student.py --init-model models/default --seed 43 --lr 5e-4 ...
+                                          (a second stage: continue an exported student)
   /usr/bin/python3 train/train_student.py --bench                       (tokens/s of a few steps)
 
 Data: <cache>/tokens.npz (prepare.py) and <cache>/teacher.npz (teacher.py). Training set: every
@@ -207,6 +209,21 @@ def init_encoder(model, path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def init_model(model, cfg, folder):
+    """Load a whole exported student (config.json + model.safetensors: an earlier run's export,
+    F32 or F16) into model, to train it further; SystemExit when its architecture is not this
+    run's. Returns the sha256 of its model.safetensors."""
+    got = modeling.load_config(folder)
+    arch = ("model_type", "dim", "n_layers", "n_heads", "hidden_dim", "vocab_size", "max_position_embeddings")
+    diff = ["%s %r, this run's %r" % (k, got.get(k), cfg[k]) for k in arch if got.get(k) != cfg[k]]
+    if diff:
+        raise SystemExit("--init-model %s: not this student's architecture: %s" % (folder, "; ".join(diff)))
+    loaded, _, _ = modeling.from_pretrained(folder)
+    model.load_state_dict(loaded.state_dict())
+    with open(os.path.join(folder, "model.safetensors"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
@@ -233,6 +250,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--init", help="encoder.pt from pretrain.py (default: random initialisation)")
+    ap.add_argument("--init-model", help="exported student folder to continue from (a second stage)")
     ap.add_argument("--bench", action="store_true")
     a = ap.parse_args()
 
@@ -251,11 +269,18 @@ def main():
     torch.manual_seed(a.seed)
     cfg = student_config(a)
     model = modeling.build(cfg)
-    args = {k: v for k, v in vars(a).items() if k != "init"}  # no init: the args of earlier runs
+    # no init flags unless given: the args of earlier runs
+    args = {k: v for k, v in vars(a).items() if k not in ("init", "init_model")}
+    if a.init and a.init_model:
+        raise SystemExit("--init and --init-model: give one")
     if a.init:
         args["init"] = os.path.abspath(a.init)
         args["init_sha256"] = init_encoder(model, a.init)
         print("encoder from %s (sha256 %s)" % (a.init, args["init_sha256"]), flush=True)
+    if a.init_model:
+        args["init_model"] = os.path.abspath(a.init_model)
+        args["init_model_sha256"] = init_model(model, cfg, a.init_model)
+        print("model from %s (sha256 %s)" % (a.init_model, args["init_model_sha256"]), flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     opt = make_optimizer(model, a.lr, a.wd)
     soft = torch.from_numpy(np.stack([1 - d.p_pos, d.p_pos], 1))

@@ -355,7 +355,8 @@ def main():
         if st["batch"] >= len(batches):
             st["epoch"] += 1
             st["batch"] = 0
-    evaluate(model, d, va_idx, st, best_path, a)
+    if not st["evals"] or st["evals"][-1]["step"] != st["steps"]:  # the last step may have evaluated
+        evaluate(model, d, va_idx, st, best_path, a)
     save_ckpt()
     import export
     ck = torch.load(best_path, map_location="cpu")

@@ -191,6 +191,12 @@ def selection_score(acc):
     return 0.5 * acc["imdb"] + 0.5 * float(np.mean(other))
 
 
+def file_sha256(path):
+    """The hex sha256 of a file: what a run records of the weights it started from."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def init_encoder(model, path):
     """Load pretrain.py's encoder.pt (a DistilBertModel state_dict) into model.distilbert;
     SystemExit when its tensors are not the student's. Returns the file's sha256."""
@@ -205,8 +211,7 @@ def init_encoder(model, path):
     if bad:
         raise SystemExit("--init %s: shapes differ from the student's: %s" % (path, "; ".join(bad[:3])))
     model.distilbert.load_state_dict(sd)
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return file_sha256(path)
 
 
 def init_model(model, cfg, folder):
@@ -220,8 +225,7 @@ def init_model(model, cfg, folder):
         raise SystemExit("--init-model %s: not this student's architecture: %s" % (folder, "; ".join(diff)))
     loaded, _, _ = modeling.from_pretrained(folder)
     model.load_state_dict(loaded.state_dict())
-    with open(os.path.join(folder, "model.safetensors"), "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return file_sha256(os.path.join(folder, "model.safetensors"))
 
 
 def main():

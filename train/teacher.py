@@ -18,6 +18,8 @@ Distillation target P(positive) (<cache>/teacher.npz, aligned with tokens.npz): 
 the mean of imdb and nbsvm-imdb, for the rest the mean of baseline and chars-multi. (Measured on
 the validation slices, 2026-12-02: IMDb 87.23% -> 88.67% for the pair; other sources, pooled
 92.06% -> 92.82%, macro mean 86.57% -> 86.95%. NBSVM on the other sources did not help.)
+The windows of training reviews (windows.py) get the target of their review's corpus
+(teacher.npz: p_window, window_parent), scored by fits that never saw them.
 Per-source validation accuracy of every fit and of the teacher -> <cache>/teacher.json. Also
 reports, for the IMDb-only fit, how much a random cut of IMDb train (id % 10 == 0) overstates
 the film-block cut.
@@ -35,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from slices import imdb_is_random_val, load_rows  # noqa: E402
+from windows import review_windows  # noqa: E402
 
 
 def clean(text):
@@ -96,15 +99,21 @@ def main():
     C = float(os.environ.get("TEACHER_C", "8"))
     t0 = time.time()
     rows = load_rows(imdb_db, multi_db)
-    texts = [clean(r[5]) for r in rows]
+    # windows of training reviews (windows.py) are scored too, after the rows; they fit nothing:
+    # no vocabulary, idf, NB ratio or weight sees them, so the rows' scores are what they were
+    win = [] if baseline_only else review_windows(rows)
+    n, parent = len(rows), np.array([i for i, _ in win], dtype=np.int64)
+    texts = [clean(r[5]) for r in rows] + [w for _, w in win]
     corpus = np.array([r[0] == "multi" for r in rows])
-    label = np.array([r[3] for r in rows])
-    val = np.array([r[4] for r in rows])
+    corpus = np.concatenate([corpus, corpus[parent]])
+    label = np.array([r[3] for r in rows] + [-1] * len(win))
+    val = np.array([r[4] for r in rows] + [False] * len(win))
+    fit_vocab = ~val & (np.arange(len(texts)) < n)
     labeled = label >= 0
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_df=0.9, strip_accents="unicode")
-    vec.fit([t for t, v in zip(texts, val) if not v])
+    vec.fit([t for t, f in zip(texts, fit_vocab) if f])
     X = vec.transform(texts)
-    print("features %d, %.0f s" % (len(vec.vocabulary_), time.time() - t0), flush=True)
+    print("features %d, %d windows, %.0f s" % (len(vec.vocabulary_), len(win), time.time() - t0), flush=True)
 
     fits = {}
     first = (("baseline", labeled & ~val), ("imdb", labeled & ~val & ~corpus))
@@ -112,9 +121,10 @@ def main():
         clf = fit_lr(X[use], label[use], C)
         fits[name] = clf.predict_proba(X)[:, 1].astype(np.float32)
         print("%s fitted on %d, %.0f s" % (name, use.sum(), time.time() - t0), flush=True)
+    report_rows = val[:n] & labeled[:n]
     if baseline_only:
         report = {"C": C, "features": len(vec.vocabulary_),
-                  "val": {"baseline": per_source(fits["baseline"], rows, val & labeled)},
+                  "val": {"baseline": per_source(fits["baseline"], rows, report_rows)},
                   "seconds": round(time.time() - t0, 1)}
         write_report(out, report)
         return
@@ -122,33 +132,33 @@ def main():
     n_features = {}
     for name, fit, sub in (("nbsvm-imdb", fit_nbsvm, imdb), ("chars-multi", fit_chars, multi)):
         use = (labeled & ~val)[sub]
-        p, n_features[name] = fit([texts[i] for i in sub], label[sub], use, ~val[sub])
-        fits[name] = np.full(len(rows), np.nan, dtype=np.float32)  # scored on its corpus only
+        p, n_features[name] = fit([texts[i] for i in sub], label[sub], use, fit_vocab[sub])
+        fits[name] = np.full(len(texts), np.nan, dtype=np.float32)  # scored on its corpus only
         fits[name][sub] = p
         print("%s fitted on %d (%d features), %.0f s" % (name, use.sum(), n_features[name],
                                                           time.time() - t0), flush=True)
 
-    p_pos = np.empty(len(rows), dtype=np.float32)
+    p_pos = np.empty(len(texts), dtype=np.float32)
     p_pos[imdb] = 0.5 * (fits["imdb"][imdb] + fits["nbsvm-imdb"][imdb])
     p_pos[multi] = 0.5 * (fits["baseline"][multi] + fits["chars-multi"][multi])
     fits["teacher"] = p_pos
-    report = {"C": C, "features": len(vec.vocabulary_), "val": {},
+    report = {"C": C, "features": len(vec.vocabulary_), "val": {}, "windows": len(win),
               **{"%s_features" % name.replace("-", "_"): n for name, n in n_features.items()}}
     for name, p in fits.items():
-        report["val"][name] = per_source(p, rows, val & labeled & ~np.isnan(p))
+        report["val"][name] = per_source(p[:n], rows, report_rows & ~np.isnan(p[:n]))
 
     # How much does a random cut overstate the film-block cut? Refit the IMDb-only model with the
     # random slice held out instead and score that slice.
     rnd = np.array([r[0] == "imdb" and imdb_is_random_val("train" if r[3] >= 0 else "unsup", r[1])
-                    for r in rows])
+                    for r in rows] + [False] * len(win))
     use = labeled & ~corpus & ~rnd
     p_rnd = fit_lr(X[use], label[use], C).predict_proba(X[rnd])[:, 1]
     report["imdb_random_cut_accuracy"] = round(float(((p_rnd > 0.5) == (label[rnd] == 1)).mean()), 4)
     report["imdb_block_cut_accuracy"] = report["val"]["imdb"]["imdb"]
     report["seconds"] = round(time.time() - t0, 1)
-    np.savez(os.path.join(out, "teacher.npz"), p_pos=p_pos,
+    np.savez(os.path.join(out, "teacher.npz"), p_pos=p_pos[:n],
              rid=np.array([r[1] for r in rows], dtype=np.int64),
-             corpus=corpus.astype(np.int8))
+             corpus=corpus[:n].astype(np.int8), p_window=p_pos[n:], window_parent=parent)
     write_report(out, report)
 
 

@@ -6,6 +6,8 @@ Usage:
                                           (encoder from pretrain.py's masked-LM stage)
   /usr/bin/python3 train/train_student.py --init-model models/default --seed 43 --lr 5e-4 ...
                                           (a second stage: continue an exported student)
+  /usr/bin/python3 train/train_student.py --windows ...                 (also windows of reviews,
+                                          windows.py: teacher targets only, once an epoch)
   /usr/bin/python3 train/train_student.py --bench                       (tokens/s of a few steps)
 
 Data: <cache>/tokens.npz (prepare.py) and <cache>/teacher.npz (teacher.py). Training set: every
@@ -85,20 +87,44 @@ def make_optimizer(model, lr, wd):
                              lr=lr, betas=(0.9, 0.98), eps=1e-6)
 
 
+def split_seqs(npz):
+    off, flat = npz["offsets"], npz["flat"]
+    return [flat[off[i]:off[i + 1]].astype(np.int64) for i in range(len(off) - 1)], np.diff(off)
+
+
 class Data:
-    def __init__(self, cache):
+    """Every text of tokens.npz; with windows, the windows of windows.npz after them, as texts of
+    corpus WINDOW and source "window": unlabeled, never validation, trained on the teacher only."""
+    WINDOW = 2
+
+    def __init__(self, cache, windows=False):
         tok = np.load(os.path.join(cache, "tokens.npz"))
         tea = np.load(os.path.join(cache, "teacher.npz"))
         if not np.array_equal(tok["rid"], tea["rid"]):
             raise SystemExit("teacher.npz and tokens.npz disagree on row ids; rerun both")
         with open(os.path.join(cache, "sources.json")) as f:
             self.sources = json.load(f)
-        off, flat = tok["offsets"], tok["flat"]
-        self.seqs = [flat[off[i]:off[i + 1]].astype(np.int64) for i in range(len(off) - 1)]
-        self.lens = np.diff(off)
+        self.seqs, self.lens = split_seqs(tok)
         self.source, self.label, self.val, self.rid = tok["source"], tok["label"], tok["val"], tok["rid"]
         self.corpus = tok["corpus"]
         self.p_pos = tea["p_pos"].astype(np.float32)
+        if windows:
+            self.add_windows(np.load(os.path.join(cache, "windows.npz")), tea)
+
+    def add_windows(self, win, tea):
+        if "window_parent" not in tea.files or not np.array_equal(win["parent"], tea["window_parent"]):
+            raise SystemExit("teacher.npz does not score windows.npz's windows; rerun prepare.py and teacher.py")
+        seqs, lens = split_seqs(win)
+        n, parent = len(seqs), win["parent"]
+        self.sources = self.sources + ["window"]
+        self.seqs += seqs
+        self.lens = np.concatenate([self.lens, lens])
+        self.source = np.concatenate([self.source, np.full(n, len(self.sources) - 1, self.source.dtype)])
+        self.label = np.concatenate([self.label, np.full(n, -1, self.label.dtype)])
+        self.val = np.concatenate([self.val, np.zeros(n, bool)])
+        self.rid = np.concatenate([self.rid, self.rid[parent]])
+        self.corpus = np.concatenate([self.corpus, np.full(n, self.WINDOW, self.corpus.dtype)])
+        self.p_pos = np.concatenate([self.p_pos, tea["p_window"].astype(np.float32)])
 
 
 def source_repeats(counts, multi_repeat, floor, repeat_max):
@@ -110,8 +136,8 @@ def source_repeats(counts, multi_repeat, floor, repeat_max):
 
 
 def epoch_texts(d, tr_idx, multi_repeat, floor, repeat_max):
-    """The texts of one epoch: each IMDb text once, each reviews-multi text as many times as
-    source_repeats says for its source. Returns (indices into d, {source: repeats})."""
+    """The texts of one epoch: each IMDb text (and window) once, each reviews-multi text as many
+    times as source_repeats says for its source. Returns (indices into d, {source: repeats})."""
     # reviews-multi's 211 k texts are 4.6 M tokens against IMDb's 20 M, and its small sources
     # (SemEval, Amazon Alexa) hold a few hundred texts each: repeat them to be seen more
     multi = tr_idx[d.corpus[tr_idx] == 1]
@@ -253,6 +279,8 @@ def main():
     ap.add_argument("--ckpt-min", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--windows", action="store_true",
+                    help="also train on windows of training reviews (windows.npz), teacher targets only")
     ap.add_argument("--init", help="encoder.pt from pretrain.py (default: random initialisation)")
     ap.add_argument("--init-model", help="exported student folder to continue from (a second stage)")
     ap.add_argument("--bench", action="store_true")
@@ -260,7 +288,7 @@ def main():
 
     torch.set_num_threads(a.threads)
     t0 = time.time()
-    d = Data(a.cache)
+    d = Data(a.cache, a.windows)
     tr_idx = np.nonzero(~d.val)[0]
     tr_idx, repeats = epoch_texts(d, tr_idx, a.multi_repeat, a.source_floor, a.source_repeat_max)
     print("repeats an epoch: %s" % ", ".join("%s %d" % kv for kv in repeats.items()), flush=True)
@@ -274,7 +302,9 @@ def main():
     cfg = student_config(a)
     model = modeling.build(cfg)
     # no init flags unless given: the args of earlier runs
-    args = {k: v for k, v in vars(a).items() if k not in ("init", "init_model")}
+    args = {k: v for k, v in vars(a).items() if k not in ("init", "init_model", "windows")}
+    if a.windows:
+        args["windows"] = True
     if a.init and a.init_model:
         raise SystemExit("--init and --init-model: give one")
     if a.init:

@@ -62,6 +62,7 @@ test)
     $PY train/test_student_data.py
     $PY train/test_student_init.py
     $PY train/test_windows.py
+    $PY train/test_teacher.py
     need_db
     $PY train/test_slices.py
     $PY train/test_modeling.py

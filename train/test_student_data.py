@@ -8,17 +8,14 @@ import types
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pycheck import Checks  # noqa: E402
 import train_student  # noqa: E402
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    passed, failed = passed + bool(ok), failed + (not ok)
-    if not ok:
-        print("FAIL", what)
+CHECKS = Checks("test_student_data")
+check = CHECKS.check
 
 
 def synthetic():
@@ -50,9 +47,8 @@ def main():
     _, rep = train_student.epoch_texts(d, tr, 3, 60, 8)
     check(rep == {"big": 3, "small": 3}, "never fewer than multi_repeat, got %s" % rep)
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    CHECKS.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,18 +8,15 @@ import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from pycheck import Checks  # noqa: E402
 import train_student  # noqa: E402
 import windows  # noqa: E402
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    passed, failed = passed + bool(ok), failed + (not ok)
-    if not ok:
-        print("FAIL", what)
+CHECKS = Checks("test_windows")
+check = CHECKS.check
 
 
 REVIEW = ("The plot was thin. The acting, though, was superb!<br /><br />I laughed a lot at the jokes. "
@@ -109,9 +106,8 @@ def main():
     test_windows_of()
     test_review_windows()
     test_data()
-    print("test_windows: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    CHECKS.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -167,8 +167,9 @@ def main():
                                                           time.time() - t0), flush=True)
 
     # a text's source for the domain fit: a window's is its review's; IMDb's unlabeled are IMDb
-    names = sorted({"imdb" if r[2] == "imdb-unsup" else r[2] for r in rows})
-    block = np.array([names.index("imdb" if r[2] == "imdb-unsup" else r[2]) for r in rows])
+    source = ["imdb" if r[2] == "imdb-unsup" else r[2] for r in rows]
+    names = sorted(set(source))
+    block = np.array([names.index(s) for s in source])
     block = np.concatenate([block, block[parent]])
     Xd, use = domain_copies(X, block), labeled & ~val
     fits["domain"] = fit_lr(Xd[use], label[use], 4.0).predict_proba(Xd)[:, 1].astype(np.float32)

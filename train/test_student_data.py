@@ -1,4 +1,5 @@
-"""train_student.py's epoch composition (--multi-repeat, --source-floor) on synthetic rows.
+"""train_student.py's epoch composition (--multi-repeat, --source-floor) and fit_check.py's
+sample of training texts, on synthetic rows.
 
   /usr/bin/python3 train/test_student_data.py      (< 1 s, no ../shared needed)
 """
@@ -12,6 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 from pycheck import Checks  # noqa: E402
+import fit_check  # noqa: E402
 import train_student  # noqa: E402
 
 CHECKS = Checks("test_student_data")
@@ -46,6 +48,19 @@ def main():
     check(rep == {"big": 8, "small": 8}, "repeat_max caps every source, got %s" % rep)
     _, rep = train_student.epoch_texts(d, tr, 3, 60, 8)
     check(rep == {"big": 3, "small": 3}, "never fewer than multi_repeat, got %s" % rep)
+
+    # fit_check's training side: labeled, non-validation, at most per_source a source, seeded
+    d.label = np.where(np.arange(len(d.source)) % 7 == 0, -1, np.arange(len(d.source)) % 2)
+    d.val = np.arange(len(d.source)) % 10 == 0
+    ix = fit_check.training_sample(d, 40)
+    check(not d.val[ix].any() and (d.label[ix] >= 0).all(), "the sample: labeled training texts only")
+    have = np.bincount(d.source[~d.val & (d.label >= 0)])  # 39 in the small source
+    check(np.array_equal(np.bincount(d.source[ix]), np.minimum(have, 40)),
+          "at most 40 a source, all of a smaller one: got %s of %s" % (np.bincount(d.source[ix]), have))
+    check(len(np.unique(ix)) == len(ix), "no text twice")
+    check(np.array_equal(ix, fit_check.training_sample(d, 40)), "the same sample every run")
+    small = fit_check.training_sample(d, 1000)
+    check(np.array_equal(small, np.nonzero(~d.val & (d.label >= 0))[0]), "a larger cap takes every training text")
 
     CHECKS.finish()
 

@@ -6,7 +6,9 @@ Usage: /usr/bin/python3 train/fit_check.py MODEL_FOLDER [--cache train/cache] [-
 The training side is a seeded sample of at most --per-source labeled non-validation texts of
 each source (the teacher's figure there is its in-sample fit). A student well below its teacher
 on texts both trained on is short of capacity or of steps; a student that fits them and still
-trails on validation generalises worse. About 2 minutes for the dim-256 student at one thread.
+trails on validation generalises worse. Last, how soft the teacher's targets are on each kind of
+text (a teacher that fits its training texts gives them the labels, with a margin). About 2
+minutes for the dim-256 student at one thread.
 """
 import argparse
 import os
@@ -55,6 +57,10 @@ def main():
     for src in sorted(acc["student", "val"]):
         print("%-22s" % src + "".join("%15.2f%%" % (100 * acc[c][src]) for c in cols))
     print("%-22s" % "mean of the others" + "".join("%15.2f%%" % macro(acc[c]) for c in cols))
+    unsure = (d.p_pos > 0.1) & (d.p_pos < 0.9)  # how soft the targets are, over the whole cache
+    print("teacher targets between 0.1 and 0.9: %.1f%% of the labeled training texts, %.1f%% of the "
+          "validation texts, %.1f%% of the unlabeled texts" % tuple(
+              100 * unsure[m].mean() for m in (~d.val & (d.label >= 0), d.val & (d.label >= 0), d.label < 0)))
 
 
 if __name__ == "__main__":

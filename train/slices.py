@@ -39,6 +39,17 @@ def imdb_is_val(split, path):
     return split == "train" and (imdb_file_number(path) // IMDB_BLOCK) % 10 == 0
 
 
+def imdb_film_blocks(imdb_db):
+    """{row id: n // IMDB_BLOCK} for IMDb's labeled reviews: the block of file numbers that keeps
+    a film's reviews together (the unit of the validation cut)."""
+    import sqlite3
+    con = sqlite3.connect(imdb_db)
+    out = {rid: imdb_file_number(path) // IMDB_BLOCK
+           for rid, path in con.execute("SELECT id, file FROM reviews WHERE split = 'train'")}
+    con.close()
+    return out
+
+
 def imdb_is_random_val(split, rid):
     return split == "train" and rid % 10 == 0
 
@@ -48,16 +59,33 @@ def _runs(words):
     return (words[a:b] for a in range(len(words)) for b in range(a + 1, len(words) + 1))
 
 
-def sst2_val_ids(phrases):
-    """The sst2-train validation slice from {id: text} (texts tokenized, tokens split by spaces)."""
+def _sst2_roots(phrases):
+    """{id: tokens} of every phrase of {id: text}, and the ids of the roots (phrases no other
+    phrase contains as a run of whole tokens)."""
     words = {i: tuple(t.split()) for i, t in phrases.items()}
     inside = {r for w in words.values() for r in _runs(w) if len(r) < len(w)}  # proper parts
+    return words, sorted(i for i, w in words.items() if w not in inside)
+
+
+def sst2_val_ids(phrases):
+    """The sst2-train validation slice from {id: text} (texts tokenized, tokens split by spaces)."""
+    words, roots = _sst2_roots(phrases)
     only_val_roots = {}  # run of tokens -> every root containing it is in the slice
-    for i, w in words.items():
-        if w not in inside:
-            for r in _runs(w):
-                only_val_roots[r] = only_val_roots.get(r, True) and i % 10 == 0
+    for i in roots:
+        for r in _runs(words[i]):
+            only_val_roots[r] = only_val_roots.get(r, True) and i % 10 == 0
     return {i for i, w in words.items() if only_val_roots[w]}
+
+
+def sst2_root_of(phrases):
+    """{id: the smallest id of a root containing the phrase} for every phrase of {id: text}: the
+    sentence a phrase is grouped with when texts of one sentence must stay together."""
+    words, roots = _sst2_roots(phrases)
+    first = {}
+    for i in roots:  # ascending, so the first root to claim a run is the smallest
+        for r in _runs(words[i]):
+            first.setdefault(r, i)
+    return {i: first[w] for i, w in words.items()}
 
 
 def multi_val_ids(con):

@@ -1,6 +1,6 @@
 """Teachers for distillation, and the classical baseline the student must beat.
 
-Usage: /usr/bin/python3 train/teacher.py [--target pairs|domain] IMDB_DB MULTI_DB train/cache
+Usage: /usr/bin/python3 train/teacher.py [--target pairs|domain] [--cross-fit K] IMDB_DB MULTI_DB train/cache
        /usr/bin/python3 train/teacher.py --baseline-only IMDB_DB MULTI_DB build/baseline
                 (make eval-baseline: the baseline fit and its teacher.json only, about 2 minutes)
 
@@ -28,6 +28,15 @@ Distillation target P(positive) (<cache>/teacher.npz, aligned with tokens.npz), 
               mean, 87.87%; domain's mean with chars-multi scored 87.53%).
 The windows of training reviews (windows.py) get the target of their review's corpus
 (teacher.npz: p_window, window_parent), scored by fits that never saw them.
+--cross-fit K (default 0, off): every fit scores each labeled training text with the fit of the
+K - 1 folds it is not in, so that its target says how the teacher reads an unseen text, not
+its in-sample fit (99.6-100% on the training texts: train/README.md); validation, unlabeled
+and window texts keep the full fit's score. A fold keeps together what the validation cut
+keeps together: an IMDb text goes by its film block, an SST-2 phrase by its smallest root
+sentence, any other text by its id (fold_of). The vocabularies, idf and features are fitted
+once; the NB ratios and weights are refitted per fold: about K + 1 times the fits' time.
+teacher.json's "train" holds each target's accuracy on the labeled training texts (in-sample,
+or cross-fitted with --cross-fit).
 Per-source validation accuracy of every fit and of the teacher -> <cache>/teacher.json. Also
 reports, for the IMDb-only fit, how much a random cut of IMDb train (id % 10 == 0) overstates
 the film-block cut.
@@ -47,7 +56,7 @@ except ImportError:  # test_teacher.py checks the helpers without it; main() nee
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from slices import imdb_is_random_val, load_rows  # noqa: E402
+from slices import SST2, imdb_film_blocks, imdb_is_random_val, load_rows, sst2_root_of  # noqa: E402
 from windows import review_windows  # noqa: E402
 
 
@@ -69,23 +78,58 @@ def nb_ratio(X, y):
     return np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
 
 
-def fit_nbsvm(texts, label, use, fit_vocab):
-    """P(positive) for every text of `texts` from an NB-scaled trigram LR trained on rows `use`."""
+def lr_fit(X, label, C):
+    """fit(rows) -> P(positive) of every row of X from a logistic regression trained on `rows`."""
+    return lambda rows: fit_lr(X[rows], label[rows], C).predict_proba(X)[:, 1].astype(np.float32)
+
+
+def nbsvm_fit(texts, label, fit_vocab):
+    """fit(rows) for an NB-scaled binary trigram LR (C = 1); the ratio comes from `rows` only."""
     vec = CountVectorizer(ngram_range=(1, 3), binary=True, min_df=2, strip_accents="unicode")
     vec.fit([t for t, f in zip(texts, fit_vocab) if f])
     X = vec.transform(texts).astype(np.float32)
-    Xr = X.multiply(nb_ratio(X[use], label[use])).tocsr()
-    return fit_lr(Xr[use], label[use], 1.0).predict_proba(Xr)[:, 1].astype(np.float32), len(vec.vocabulary_)
+
+    def fit(rows):
+        Xr = X.multiply(nb_ratio(X[rows], label[rows])).tocsr()
+        return lr_fit(Xr, label, 1.0)(rows)
+    return fit, X.shape[1]
 
 
-def fit_chars(texts, label, use, fit_vocab):
-    """P(positive) for every text of `texts` from a character + word TF-IDF LR trained on rows `use`."""
+def chars_fit(texts, label, fit_vocab):
+    """fit(rows) for a character 2-5-gram + word uni+bigram TF-IDF LR (C = 4)."""
     vecs = [TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=3, max_df=0.9,
                             strip_accents="unicode"),
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_df=0.9, strip_accents="unicode")]
     fit_texts = [t for t, f in zip(texts, fit_vocab) if f]
     X = scipy.sparse.hstack([v.fit(fit_texts).transform(texts) for v in vecs]).tocsr()
-    return fit_lr(X[use], label[use], 4.0).predict_proba(X)[:, 1].astype(np.float32), X.shape[1]
+    return lr_fit(X, label, 4.0), X.shape[1]
+
+
+def fold_of(key, k):
+    """The cross-fit fold of a text from its grouping key (IMDb film block, SST-2 root id, row id),
+    a key whose % 10 == 0 marks the validation slice: (key // 10) % k, so that every fold holds
+    about as many training texts."""
+    return (np.asarray(key) // 10) % k
+
+
+def cross_fit_keys(rows, imdb_db):
+    """fold_of's grouping key of every row: an IMDb labeled review's film block, an SST-2
+    phrase's smallest root id, another labeled text's row id; -1 for the unlabeled."""
+    film = imdb_film_blocks(imdb_db)
+    root = sst2_root_of({r[1]: r[5] for r in rows if r[2] == SST2})
+    return np.array([-1 if r[3] < 0 else film[r[1]] if r[0] == "imdb" else root[r[1]] if r[2] == SST2
+                     else r[1] for r in rows])
+
+
+def cross_fitted(fit, use, fold, k):
+    """P(positive) of every text from fit(use); with k > 0, a text of `use` in fold f gets
+    fit(use minus fold f)'s instead."""
+    p = fit(use)
+    for f in range(k):
+        out = use & (fold == f)
+        if out.any():
+            p[out] = fit(use & ~out)[out]
+    return p
 
 
 def domain_copies(X, block):
@@ -118,9 +162,15 @@ def main():
         raise SystemExit("teacher.py needs scikit-learn: apt-get install python3-sklearn")
     argv = sys.argv[1:]
     baseline_only = argv[:1] == ["--baseline-only"]
-    target = "pairs"
-    if argv[:1] == ["--target"] and len(argv) > 1:
-        target, argv = argv[1], argv[2:]
+    target, k = "pairs", 0
+    while argv[:1] in (["--target"], ["--cross-fit"]) and len(argv) > 1:
+        if argv[0] == "--target":
+            target = argv[1]
+        elif not argv[1].isdigit() or int(argv[1]) == 1:
+            raise SystemExit("--cross-fit: a number of folds, 2 or more (0: off), not %r" % argv[1])
+        else:
+            k = int(argv[1])
+        argv = argv[2:]
     if target not in ("pairs", "domain"):
         raise SystemExit("--target: pairs or domain, not %r" % target)
     imdb_db, multi_db, out = argv[1:] if baseline_only else argv
@@ -144,26 +194,33 @@ def main():
     print("features %d, %d windows, %.0f s" % (len(vec.vocabulary_), len(win), time.time() - t0), flush=True)
 
     fits = {}
-    first = (("baseline", labeled & ~val), ("imdb", labeled & ~val & ~corpus))
-    for name, use in first[:1] if baseline_only else first:
-        clf = fit_lr(X[use], label[use], C)
-        fits[name] = clf.predict_proba(X)[:, 1].astype(np.float32)
-        print("%s fitted on %d, %.0f s" % (name, use.sum(), time.time() - t0), flush=True)
-    report_rows = val[:n] & labeled[:n]
     if baseline_only:
+        fits["baseline"] = lr_fit(X, label, C)(labeled & ~val)
         report = {"C": C, "features": len(vec.vocabulary_),
-                  "val": {"baseline": per_source(fits["baseline"], rows, report_rows)},
+                  "val": {"baseline": per_source(fits["baseline"], rows, val[:n] & labeled[:n])},
                   "seconds": round(time.time() - t0, 1)}
         write_report(out, report)
         return
+    fold = np.full(len(texts), -1)
+    if k:
+        key = cross_fit_keys(rows, imdb_db)
+        fold[:n] = np.where(key >= 0, fold_of(key, k), -1)
+    train = labeled & ~val
+
+    def fitted(name, fit, use):
+        fits[name] = cross_fitted(fit, use, fold, k)
+        print("%s fitted on %d%s, %.0f s" % (name, use.sum(), ", %d folds" % k if k else "",
+                                             time.time() - t0), flush=True)
+
+    fitted("baseline", lr_fit(X, label, C), train)
+    fitted("imdb", lr_fit(X, label, C), train & ~corpus)
     imdb, multi = np.nonzero(~corpus)[0], np.nonzero(corpus)[0]
     n_features = {}
-    for name, fit, sub in (("nbsvm-imdb", fit_nbsvm, imdb), ("chars-multi", fit_chars, multi)):
-        use = (labeled & ~val)[sub]
-        p, n_features[name] = fit([texts[i] for i in sub], label[sub], use, fit_vocab[sub])
+    for name, make_fit, sub in (("nbsvm-imdb", nbsvm_fit, imdb), ("chars-multi", chars_fit, multi)):
+        fit, n_features[name] = make_fit([texts[i] for i in sub], label[sub], fit_vocab[sub])
         fits[name] = np.full(len(texts), np.nan, dtype=np.float32)  # scored on its corpus only
-        fits[name][sub] = p
-        print("%s fitted on %d (%d features), %.0f s" % (name, use.sum(), n_features[name],
+        fits[name][sub] = cross_fitted(fit, train[sub], fold[sub], k)
+        print("%s fitted on %d (%d features), %.0f s" % (name, train[sub].sum(), n_features[name],
                                                           time.time() - t0), flush=True)
 
     # a text's source for the domain fit: a window's is its review's; IMDb's unlabeled are IMDb
@@ -171,10 +228,7 @@ def main():
     names = sorted(set(source))
     block = np.array([names.index(s) for s in source])
     block = np.concatenate([block, block[parent]])
-    Xd, use = domain_copies(X, block), labeled & ~val
-    fits["domain"] = fit_lr(Xd[use], label[use], 4.0).predict_proba(Xd)[:, 1].astype(np.float32)
-    del Xd
-    print("domain fitted on %d, %.0f s" % (use.sum(), time.time() - t0), flush=True)
+    fitted("domain", lr_fit(domain_copies(X, block), label, 4.0), train)
 
     pairs = np.empty(len(texts), dtype=np.float32)
     pairs[imdb] = 0.5 * (fits["imdb"][imdb] + fits["nbsvm-imdb"][imdb])
@@ -186,8 +240,11 @@ def main():
     p_pos = fits["teacher"] = {"pairs": pairs, "domain": domain}[target]
     report = {"C": C, "target": target, "features": len(vec.vocabulary_), "val": {}, "windows": len(win),
               **{"%s_features" % name.replace("-", "_"): n for name, n in n_features.items()}}
+    report["cross_fit_folds"], report["train"] = k, {}
     for name, p in fits.items():
-        report["val"][name] = per_source(p[:n], rows, report_rows & ~np.isnan(p[:n]))
+        scored = ~np.isnan(p[:n])
+        report["val"][name] = per_source(p[:n], rows, val[:n] & labeled[:n] & scored)
+        report["train"][name] = per_source(p[:n], rows, train[:n] & scored)
 
     # How much does a random cut overstate the film-block cut? Refit the IMDb-only model with the
     # random slice held out instead and score that slice.

@@ -1,7 +1,7 @@
 """The validation slices: the SQL forms in slices.py select exactly the rows the Python forms do,
 the IMDb slice is about a tenth of IMDb train in whole blocks, and no training text is in it;
 no sst2-train validation phrase occurs inside a training phrase (the random cut it replaced put
-78% of them there), and the sentence cut itself on a hand-made tree of phrases.
+78% of them there), and the sentence cut itself and sst2_root_of on a hand-made tree of phrases.
 
 Usage: /usr/bin/python3 train/test_slices.py      (skips without the databases)
 """
@@ -18,9 +18,19 @@ import slices  # noqa: E402
 SHARED = os.environ.get("SHARED", os.path.join(HERE, "..", "..", "shared"))
 
 
+def test_tree(check):
+    """The sentence cut on a tree: roots 10 (in the slice), 11 (not) and 24; 'the film' is in 10 and 11."""
+    tree = {10: "the film is a delight", 11: "the film drags", 20: "is a delight", 21: "a delight",
+            22: "the film", 23: "drags", 24: "delight the"}
+    check(slices.sst2_val_ids(tree) == {10, 20, 21}, "sst2_val_ids on the tree: %r" % slices.sst2_val_ids(tree))
+    want = {10: 10, 11: 11, 20: 10, 21: 10, 22: 10, 23: 11, 24: 24}
+    check(slices.sst2_root_of(tree) == want, "sst2_root_of on the tree: %r" % slices.sst2_root_of(tree))
+
+
 def main():
     checks = Checks("test_slices")
     check = checks.check
+    test_tree(check)  # needs no database
 
     imdb, multi = slices.find_db("imdb-train", SHARED), slices.find_db("reviews-multi", SHARED)
     if imdb is None or multi is None:
@@ -58,10 +68,6 @@ def main():
     check(proof <= py and len(proof) > len(py) / 10, "proof slice: %d of the %d" % (len(proof), len(py)))
     con.close()
 
-    # The sentence cut on a tree: roots 10 (in the slice) and 11 (not); 'the film' is in both.
-    tree = {10: "the film is a delight", 11: "the film drags", 20: "is a delight", 21: "a delight",
-            22: "the film", 23: "drags", 24: "delight the"}
-    check(slices.sst2_val_ids(tree) == {10, 20, 21}, "sst2_val_ids on the tree: %r" % slices.sst2_val_ids(tree))
     print("IMDb slice %d reviews, multi slice %d texts in %d sources" % (n_imdb, len(py), len(per_source)))
     checks.finish()
 

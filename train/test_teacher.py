@@ -1,10 +1,13 @@
-"""teacher.py's feature helpers on small matrices: domain_copies (one copy of the features per
-source) and nb_ratio (NBSVM's log-count ratio).
+"""teacher.py's helpers on small inputs: domain_copies (one copy of the features per source),
+nb_ratio (NBSVM's log-count ratio), and --cross-fit's folds (cross_fit_keys, fold_of) and
+cross_fitted.
 
   /usr/bin/python3 train/test_teacher.py      (< 1 s; needs neither ../shared nor scikit-learn)
 """
 import os
+import sqlite3
 import sys
+import tempfile
 
 import numpy as np
 import scipy.sparse
@@ -40,9 +43,52 @@ def test_nb_ratio():
     check(np.allclose(r, want), "log-count ratio, add-one smoothed: got %s, want %s" % (r, want))
 
 
+def test_folds():
+    key = np.arange(200)
+    fold = teacher.fold_of(key, 5)
+    check(np.array_equal(fold[:50], np.repeat(np.arange(5), 10)), "keys 0-49: folds 0-4, ten keys each")
+    train = key % 10 != 0  # the validation slice's rule
+    check(len(set(np.bincount(fold[train], minlength=5))) == 1, "every fold as many training keys")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "imdb.db")
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE reviews(id, split, label, rating, file, text)")
+        con.executemany("INSERT INTO reviews VALUES (?, ?, ?, 0, ?, '')",
+                        [(1, "train", 1, "train/pos/0_9.txt"), (2, "train", 0, "train/neg/749_1.txt"),
+                         (3, "train", 1, "train/pos/2600_8.txt"), (4, "unsup", None, "unsup/unsup/5_0.txt")])
+        con.commit()
+        con.close()
+        rows = [("imdb", 1, "imdb", 1, True, ""), ("imdb", 2, "imdb", 0, False, ""),
+                ("imdb", 3, "imdb", 1, False, ""), ("imdb", 4, "imdb-unsup", -1, False, ""),
+                ("multi", 7, teacher.SST2, 1, False, "a delight"),
+                ("multi", 5, teacher.SST2, 1, False, "the film is a delight"),
+                ("multi", 9, teacher.SST2, 0, False, "the film drags"),
+                ("multi", 123, "cr", 0, False, "meh")]
+        key = teacher.cross_fit_keys(rows, db)
+    check(list(key) == [0, 2, 10, -1, 5, 5, 9, 123],
+          "keys: IMDb film block, -1 unlabeled, SST-2 smallest root, else the id: got %s" % list(key))
+
+
+def test_cross_fitted():
+    use = np.array([True, True, True, True, False, True])
+    fold = np.array([0, 1, 0, 1, -1, 1])
+
+    def fit(rows):  # each text's "P(positive)": the sum of the training rows' ids, as a float
+        return np.full(len(rows), float(np.nonzero(rows)[0].sum()), dtype=np.float32)
+    full = float(np.nonzero(use)[0].sum())
+    check(np.array_equal(teacher.cross_fitted(fit, use, fold, 0), np.full(6, full)), "k = 0: the full fit")
+    p = teacher.cross_fitted(fit, use, fold, 2)
+    want = np.array([1 + 3 + 5, 0 + 2, 1 + 3 + 5, 0 + 2, full, 0 + 2], dtype=np.float32)
+    check(np.array_equal(p, want), "each fold's texts from the fit without their fold, the rest from "
+          "the full fit: got %s, want %s" % (p, want))
+
+
 def main():
     test_domain_copies()
     test_nb_ratio()
+    test_folds()
+    test_cross_fitted()
     CHECKS.finish()
 
 

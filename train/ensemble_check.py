@@ -29,7 +29,7 @@ def main():
     d = train_student.Data(a.cache)
     va = np.nonzero(d.val & (d.label >= 0))[0]
     model, _, _ = modeling.from_pretrained(a.model)
-    student = torch.softmax(torch.from_numpy(train_student.predict(model, d.seqs, va)), -1)[:, 1].numpy()
+    student = train_student.predict_p_pos(model, d.seqs, va)
     teacher = d.p_pos[va]
     for name, p in (("student", student), ("teacher", teacher), ("mean", 0.5 * (student + teacher))):
         acc = train_student.per_source_accuracy(d, np.stack([1 - p, p], 1), va)

@@ -23,12 +23,18 @@ import modeling  # noqa: E402
 import train_student  # noqa: E402
 
 
+def labeled_training(d):
+    """Mask of the labeled texts outside the validation slices, shape (n_texts,)."""
+    return ~d.val & (d.label >= 0)
+
+
 def training_sample(d, per_source, seed=0):
     """Indices of at most per_source labeled non-validation texts of each source."""
     rng = np.random.default_rng(seed)
+    trained = labeled_training(d)
     out = []
     for s in np.unique(d.source):
-        idx = np.nonzero((d.source == s) & ~d.val & (d.label >= 0))[0]
+        idx = np.nonzero((d.source == s) & trained)[0]
         out.append(idx if len(idx) <= per_source else np.sort(rng.choice(idx, per_source, replace=False)))
     return np.concatenate(out)
 
@@ -49,7 +55,7 @@ def main():
     sides = {"train": training_sample(d, a.per_source), "val": np.nonzero(d.val & (d.label >= 0))[0]}
     acc = {}
     for side, idx in sides.items():
-        student = torch.softmax(torch.from_numpy(train_student.predict(model, d.seqs, idx)), -1)[:, 1].numpy()
+        student = train_student.predict_p_pos(model, d.seqs, idx)
         for name, p in (("student", student), ("teacher", d.p_pos[idx])):
             acc[name, side] = train_student.per_source_accuracy(d, np.stack([1 - p, p], 1), idx)
     cols = [(n, s) for s in sides for n in ("student", "teacher")]
@@ -60,7 +66,7 @@ def main():
     unsure = (d.p_pos > 0.1) & (d.p_pos < 0.9)  # how soft the targets are, over the whole cache
     print("teacher targets between 0.1 and 0.9: %.1f%% of the labeled training texts, %.1f%% of the "
           "validation texts, %.1f%% of the unlabeled texts" % tuple(
-              100 * unsure[m].mean() for m in (~d.val & (d.label >= 0), d.val & (d.label >= 0), d.label < 0)))
+              100 * unsure[m].mean() for m in (labeled_training(d), d.val & (d.label >= 0), d.label < 0)))
 
 
 if __name__ == "__main__":

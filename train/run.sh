@@ -61,6 +61,7 @@ test)
     $PY train/test_wordpiece.py
     $PY train/test_student_data.py
     $PY train/test_student_init.py
+    $PY train/test_predict.py
     $PY train/test_windows.py
     $PY train/test_teacher.py
     need_db

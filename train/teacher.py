@@ -207,10 +207,13 @@ def main():
         fold[:n] = np.where(key >= 0, fold_of(key, k), -1)
     train = labeled & ~val
 
+    def log_fitted(name, n_used, detail=""):
+        print("%s fitted on %d%s%s, %.0f s" % (name, n_used, detail, ", %d folds" % k if k else "",
+                                               time.time() - t0), flush=True)
+
     def fitted(name, fit, use):
         fits[name] = cross_fitted(fit, use, fold, k)
-        print("%s fitted on %d%s, %.0f s" % (name, use.sum(), ", %d folds" % k if k else "",
-                                             time.time() - t0), flush=True)
+        log_fitted(name, use.sum())
 
     fitted("baseline", lr_fit(X, label, C), train)
     fitted("imdb", lr_fit(X, label, C), train & ~corpus)
@@ -220,8 +223,7 @@ def main():
         fit, n_features[name] = make_fit([texts[i] for i in sub], label[sub], fit_vocab[sub])
         fits[name] = np.full(len(texts), np.nan, dtype=np.float32)  # scored on its corpus only
         fits[name][sub] = cross_fitted(fit, train[sub], fold[sub], k)
-        print("%s fitted on %d (%d features), %.0f s" % (name, train[sub].sum(), n_features[name],
-                                                          time.time() - t0), flush=True)
+        log_fitted(name, train[sub].sum(), " (%d features)" % n_features[name])
 
     # a text's source for the domain fit: a window's is its review's; IMDb's unlabeled are IMDb
     source = ["imdb" if r[2] == "imdb-unsup" else r[2] for r in rows]

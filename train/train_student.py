@@ -190,6 +190,11 @@ def predict(model, seqs, idx, budget=16384):
     return out
 
 
+def predict_p_pos(model, seqs, idx):
+    """P(positive) of texts idx, shape (len(idx),): the softmax of predict's logits."""
+    return torch.softmax(torch.from_numpy(predict(model, seqs, idx)), -1)[:, 1].numpy()
+
+
 def same_recipe(saved, now, free):
     """Whether a checkpoint's arguments and this run's agree on all but the names in free."""
     return ({k: v for k, v in saved.items() if k not in free} ==

@@ -52,7 +52,8 @@ def main():
     torch.set_num_threads(1)
     d = train_student.Data(a.cache)
     model, _, _ = modeling.from_pretrained(a.model)
-    sides = {"train": training_sample(d, a.per_source), "val": np.nonzero(d.val & (d.label >= 0))[0]}
+    validated = d.val & (d.label >= 0)
+    sides = {"train": training_sample(d, a.per_source), "val": np.nonzero(validated)[0]}
     acc = {}
     for side, idx in sides.items():
         student = train_student.predict_p_pos(model, d.seqs, idx)
@@ -66,7 +67,7 @@ def main():
     unsure = (d.p_pos > 0.1) & (d.p_pos < 0.9)  # how soft the targets are, over the whole cache
     print("teacher targets between 0.1 and 0.9: %.1f%% of the labeled training texts, %.1f%% of the "
           "validation texts, %.1f%% of the unlabeled texts" % tuple(
-              100 * unsure[m].mean() for m in (labeled_training(d), d.val & (d.label >= 0), d.label < 0)))
+              100 * unsure[m].mean() for m in (labeled_training(d), validated, d.label < 0)))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ results returned in the caller's order, equal to scoring each text alone.
 
   /usr/bin/python3 train/test_predict.py      (a few seconds, no ../shared needed)
 """
-import argparse
 import os
 import sys
 
@@ -16,14 +15,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 from pycheck import Checks  # noqa: E402
 import modeling  # noqa: E402
 import train_student  # noqa: E402
+from test_student_init import tiny_config  # noqa: E402
 
 
 def main():
     checks = Checks("test_predict")
     check = checks.check
-    ap = argparse.ArgumentParser()
-    train_student.add_model_args(ap)
-    cfg = train_student.student_config(ap.parse_args(["--dim", "32", "--hidden-dim", "64"]))
+    cfg = tiny_config()
     torch.manual_seed(1)
     model = modeling.build(cfg)
     rng = np.random.default_rng(0)

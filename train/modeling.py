@@ -16,6 +16,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# Special ids of the bert-base-uncased vocabulary: [PAD] [UNK] [CLS] [SEP] [MASK]
+PAD, UNK, CLS, SEP, MASK = 0, 100, 101, 102, 103
+NOT_MASKED = (PAD, UNK, CLS, SEP, MASK)  # what masking (pretrain.py, --token-drop) never replaces
+
 
 def load_config(folder):
     with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:

@@ -41,8 +41,7 @@ import modeling  # noqa: E402
 from train_student import (add_model_args, init_encoder, lr_at, make_batches, make_optimizer,  # noqa: E402
                            same_recipe, student_config)
 
-PAD, UNK, CLS, SEP, MASK = 0, 100, 101, 102, 103
-NOT_MASKED = (PAD, UNK, CLS, SEP, MASK)
+from modeling import CLS, MASK, NOT_MASKED, PAD, SEP, UNK  # noqa: E402,F401  (tests use pretrain.CLS ...)
 FIRST_WORDPIECE = 999  # ids below are [PAD], [unused*] and the special tokens
 HELDOUT_N, HELDOUT_SEED = 500, 20261201
 # Arguments that do not change the trained weights' recipe; a resume may change them.

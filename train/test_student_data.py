@@ -1,5 +1,5 @@
-"""train_student.py's epoch composition (--multi-repeat, --source-floor) and fit_check.py's
-sample of training texts, on synthetic rows.
+"""train_student.py's epoch composition (--multi-repeat, --source-floor), its input masking
+(--token-drop) and fit_check.py's sample of training texts, on synthetic rows.
 
   /usr/bin/python3 train/test_student_data.py      (< 1 s, no ../shared needed)
 """
@@ -8,6 +8,7 @@ import sys
 import types
 
 import numpy as np
+import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -62,7 +63,27 @@ def main():
     small = fit_check.training_sample(d, 1000)
     check(np.array_equal(small, np.nonzero(~d.val & (d.label >= 0))[0]), "a larger cap takes every training text")
 
+    check_token_drop()
     CHECKS.finish()
+
+
+def check_token_drop():
+    """drop_tokens: about p of the WordPieces become [MASK], special ids never, seeded."""
+    torch.manual_seed(1)
+    ids = torch.randint(999, 30522, (256, 200))          # 38 k WordPieces: the share within 0.01 (4.5 sd)
+    ids[:, 0], ids[:, 150], ids[:, 151:] = 101, 102, 0      # [CLS] ... [SEP] [PAD]...
+    ids[::2, 7], ids[1::2, 7] = 100, 103                    # an [UNK] and a [MASK] in each row
+    torch.manual_seed(7)
+    got = train_student.drop_tokens(ids, 0.25)
+    torch.manual_seed(7)
+    check(torch.equal(got, train_student.drop_tokens(ids, 0.25)), "the same seed masks the same tokens")
+    special = torch.isin(ids, torch.tensor([0, 100, 101, 102, 103]))
+    check(torch.equal(got[special], ids[special]), "[PAD] [UNK] [CLS] [SEP] [MASK] are never replaced")
+    changed = got != ids
+    check(bool((got[changed] == 103).all()), "a dropped piece becomes [MASK]")
+    share = changed[~special].float().mean().item()
+    check(abs(share - 0.25) < 0.01, "p 0.25 replaces %.3f of the WordPieces" % share)
+    check(torch.equal(train_student.drop_tokens(ids, 0.0), ids), "p 0 changes nothing")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ Usage:
                                           (a second stage: continue an exported student)
   /usr/bin/python3 train/train_student.py --windows ...                 (also windows of reviews,
                                           windows.py: teacher targets only, once an epoch)
+  /usr/bin/python3 train/train_student.py --token-drop 0.1 ...          (each input piece becomes
+                                          [MASK] with probability 0.1; targets unchanged)
   /usr/bin/python3 train/train_student.py --bench                       (tokens/s of a few steps)
 
 Data: <cache>/tokens.npz (prepare.py) and <cache>/teacher.npz (teacher.py). Training set: every
@@ -195,6 +197,16 @@ def predict_p_pos(model, seqs, idx):
     return torch.softmax(torch.from_numpy(predict(model, seqs, idx)), -1)[:, 1].numpy()
 
 
+def drop_tokens(ids, p):
+    """ids (B, T) padded batch -> a copy with each WordPiece replaced by [MASK] with probability p
+    ([PAD], [UNK], [CLS], [SEP], [MASK] stay). Draws from torch's global RNG, seeded per step.
+    The targets stay the whole text's: the student must find the sentiment without every word."""
+    keep = torch.rand(ids.shape) >= p
+    for t in modeling.NOT_MASKED:
+        keep |= ids == t
+    return torch.where(keep, ids, torch.full_like(ids, modeling.MASK))
+
+
 def same_recipe(saved, now, free):
     """Whether a checkpoint's arguments and this run's agree on all but the names in free."""
     return ({k: v for k, v in saved.items() if k not in free} ==
@@ -286,6 +298,8 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--windows", action="store_true",
                     help="also train on windows of training reviews (windows.npz), teacher targets only")
+    ap.add_argument("--token-drop", type=float, default=0.0,
+                    help="replace each input WordPiece by [MASK] with this probability (a regulariser)")
     ap.add_argument("--init", help="encoder.pt from pretrain.py (default: random initialisation)")
     ap.add_argument("--init-model", help="exported student folder to continue from (a second stage)")
     ap.add_argument("--bench", action="store_true")
@@ -307,9 +321,11 @@ def main():
     cfg = student_config(a)
     model = modeling.build(cfg)
     # no init flags unless given: the args of earlier runs
-    args = {k: v for k, v in vars(a).items() if k not in ("init", "init_model", "windows")}
+    args = {k: v for k, v in vars(a).items() if k not in ("init", "init_model", "windows", "token_drop")}
     if a.windows:
         args["windows"] = True
+    if a.token_drop > 0:
+        args["token_drop"] = a.token_drop
     if a.init and a.init_model:
         raise SystemExit("--init and --init-model: give one")
     if a.init:
@@ -359,6 +375,8 @@ def main():
                 g["lr"] = lr_at(st["tokens"] / total, a.lr)
             torch.manual_seed(a.seed * 1000003 + st["steps"])
             x, mask = modeling.pad_batch([d.seqs[i] for i in b])
+            if a.token_drop > 0:  # no draw without it: the runs before --token-drop are unchanged
+                x = drop_tokens(x, a.token_drop)
             logp = F.log_softmax(model(x, mask), -1)
             bt = torch.as_tensor(b)
             loss = -(soft[bt] * logp).sum(-1).mean()

@@ -27,7 +27,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     d = train_student.Data(a.cache)
-    va = np.nonzero(d.val & (d.label >= 0))[0]
+    va = np.nonzero(train_student.labeled_validation(d))[0]
     model, _, _ = modeling.from_pretrained(a.model)
     student = train_student.predict_p_pos(model, d.seqs, va)
     teacher = d.p_pos[va]

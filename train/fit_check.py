@@ -23,15 +23,10 @@ import modeling  # noqa: E402
 import train_student  # noqa: E402
 
 
-def labeled_training(d):
-    """Mask of the labeled texts outside the validation slices, shape (n_texts,)."""
-    return ~d.val & (d.label >= 0)
-
-
 def training_sample(d, per_source, seed=0):
     """Indices of at most per_source labeled non-validation texts of each source."""
     rng = np.random.default_rng(seed)
-    trained = labeled_training(d)
+    trained = train_student.labeled_training(d)
     out = []
     for s in np.unique(d.source):
         idx = np.nonzero((d.source == s) & trained)[0]
@@ -52,7 +47,7 @@ def main():
     torch.set_num_threads(1)
     d = train_student.Data(a.cache)
     model, _, _ = modeling.from_pretrained(a.model)
-    validated = d.val & (d.label >= 0)
+    validated = train_student.labeled_validation(d)
     sides = {"train": training_sample(d, a.per_source), "val": np.nonzero(validated)[0]}
     acc = {}
     for side, idx in sides.items():
@@ -67,7 +62,7 @@ def main():
     unsure = (d.p_pos > 0.1) & (d.p_pos < 0.9)  # how soft the targets are, over the whole cache
     print("teacher targets between 0.1 and 0.9: %.1f%% of the labeled training texts, %.1f%% of the "
           "validation texts, %.1f%% of the unlabeled texts" % tuple(
-              100 * unsure[m].mean() for m in (labeled_training(d), validated, d.label < 0)))
+              100 * unsure[m].mean() for m in (train_student.labeled_training(d), validated, d.label < 0)))
 
 
 if __name__ == "__main__":

@@ -129,6 +129,16 @@ class Data:
         self.p_pos = np.concatenate([self.p_pos, tea["p_window"].astype(np.float32)])
 
 
+def labeled_validation(d):
+    """Mask of the labeled texts of the validation slices (what evaluate scores), shape (n_texts,)."""
+    return d.val & (d.label >= 0)
+
+
+def labeled_training(d):
+    """Mask of the labeled texts outside the validation slices, shape (n_texts,)."""
+    return ~d.val & (d.label >= 0)
+
+
 def source_repeats(counts, multi_repeat, floor, repeat_max):
     """How many times each reviews-multi source's training texts appear in an epoch: multi_repeat,
     raised for a small source until it holds about `floor` texts, but not past repeat_max
@@ -311,7 +321,7 @@ def main():
     tr_idx = np.nonzero(~d.val)[0]
     tr_idx, repeats = epoch_texts(d, tr_idx, a.multi_repeat, a.source_floor, a.source_repeat_max)
     print("repeats an epoch: %s" % ", ".join("%s %d" % kv for kv in repeats.items()), flush=True)
-    va_idx = np.nonzero(d.val & (d.label >= 0))[0]
+    va_idx = np.nonzero(labeled_validation(d))[0]
     total = a.tokens * 1e6
     print("train %d (labeled %d, %.1f M tokens/epoch), val %d, load %.1fs"
           % (len(tr_idx), int((d.label[tr_idx] >= 0).sum()), d.lens[tr_idx].sum() / 1e6, len(va_idx),

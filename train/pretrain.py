@@ -46,6 +46,7 @@ FIRST_WORDPIECE = 999  # ids below are [PAD], [unused*] and the special tokens
 HELDOUT_N, HELDOUT_SEED = 500, 20261201
 # Arguments that do not change the trained weights' recipe; a resume may change them.
 RESUME_FREE = ("threads", "ckpt_min", "log_min", "max_steps")
+ONLY_WHEN_GIVEN = ("device",)  # recorded when not the default: the args of earlier runs stay
 
 
 class DistilBertForMaskedLM(nn.Module):
@@ -126,8 +127,10 @@ def heldout_batches(texts, held, budget=16384):
 def heldout_eval(model, batches):
     """-> (mean MLM loss, masked-token accuracy) on the fixed held-out masks, dropout off."""
     model.eval()
+    dev = next(model.parameters()).device
     loss = hits = n = 0.0
     for mask, ids, positions, targets in batches:
+        mask, ids, positions, targets = mask.to(dev), ids.to(dev), positions.to(dev), targets.to(dev)
         logits = model(ids, mask, positions)
         loss += F.cross_entropy(logits, targets, reduction="sum").item()
         hits += (logits.argmax(1) == targets).sum().item()
@@ -152,6 +155,7 @@ def parse_args(argv):
     ap.add_argument("--threads", type=int, default=1, help="1 beat 2 on the shared 2-core machine")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--init", help="start the encoder from this encoder.pt (embed_init.py's, say)")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is (train/device.sh)")
     ap.add_argument("--bench", action="store_true")
     return ap.parse_args(argv)
 
@@ -174,11 +178,16 @@ def run(argv=None):
     if a.init:  # the projector is tied to the word embeddings: it starts from them too
         a.init_sha256 = init_encoder(model, a.init)
     n_params = sum(p.numel() for p in model.parameters())
+    dev = torch.device(a.device)
+    model.to(dev)  # the projector stays tied: to() moves the one Parameter
     opt = make_optimizer(model, a.lr, a.wd)  # the tied projector weight is the embedding: no decay
 
     os.makedirs(a.out, exist_ok=True)
     ckpt_path = os.path.join(a.out, "ckpt.pt")
-    st = {"config": cfg, "params": n_params, "args": vars(a), "evals": [],
+    args = {k: v for k, v in vars(a).items() if k not in ONLY_WHEN_GIVEN}
+    if a.device != "cpu":  # another device draws other dropout masks: another run
+        args["device"] = a.device
+    st = {"config": cfg, "params": n_params, "args": args, "evals": [],
           "epoch": 1, "batch": 0, "steps": 0, "tokens": 0, "train_s": 0.0}
     if os.path.exists(ckpt_path) and not a.bench:
         ck = torch.load(ckpt_path, map_location="cpu")
@@ -225,7 +234,7 @@ def run(argv=None):
             ids, mask = modeling.pad_batch([texts.seq(i) for i in b])
             x, positions, targets = mask_tokens(ids, p=a.mask_p)
             if len(positions):
-                loss = F.cross_entropy(model(x, mask, positions), targets)
+                loss = F.cross_entropy(model(x.to(dev), mask.to(dev), positions.to(dev)), targets.to(dev))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -3,8 +3,9 @@
 #
 #   train/run.sh train        tokenize + teachers + student -> models/default, F16 (resumable: rerun
 #                             it after a stop and it continues from train/runs/ckpt.pt)
-#   train/run.sh pretrain     masked-LM pretraining of the student's encoder on every training text
-#                             -> train/runs-pretrain/encoder.pt (resumable; not used by `train` yet)
+#   train/run.sh pretrain     masked-LM pretraining of the student's encoder (the shipped model's
+#                             shape) on every training text -> train/runs-pretrain/encoder.pt
+#                             (resumable; not used by `train` yet; on a GPU: train/device.sh)
 #   train/run.sh baseline     TF-IDF+LR on the same training data, per-source validation accuracy
 #   train/run.sh export       re-export train/runs/best.pt to models/default (F16; EXPORT_F16=0 for F32)
 #   train/run.sh test         tokenizer, modeling, finetune, pretrain, exported-model tests (about 55 s)
@@ -22,6 +23,7 @@ MDB=${MULTI_DB:-/tmp/reviews-multi.db}
 export IMDB_DB=$DB MULTI_DB=$MDB
 SHARED=${SHARED:-../shared}
 export SHARED
+. train/recipe.sh
 
 unpack() {  # unpack NAME DEST
     if [ ! -s "$2" ]; then
@@ -40,13 +42,11 @@ train)
     [ -s train/cache/teacher.npz ] || nice -n 10 $PY train/teacher.py "$DB" "$MDB" train/cache
     # one thread: on this 2-core machine the student trains faster with 1 thread than with 2
     # (train/README.md, "Recipe"); a machine with real cores may pass --threads 2
-    nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-36}" --multi-repeat 2 \
-        --source-floor 8000 --dim 256 --layers 2 --heads 4 --hidden-dim 1024 --lr 1e-3 \
-        --budget 8192 --eval-tokens 10 --eval-min 0 --f16 --threads 1 "$@"
+    nice -n 10 $PY train/train_student.py --tokens "${TRAIN_TOKENS:-36}" $STUDENT_FLAGS --threads 1 "$@"
     ;;
 pretrain)
     [ -s train/cache/tokens.npz ] || { need_db; nice -n 10 $PY train/prepare.py "$DB" "$MDB" train/cache; }
-    nice -n 10 $PY train/pretrain.py --tokens "${PRETRAIN_TOKENS:-110}" "$@"
+    nice -n 10 $PY train/pretrain.py --tokens "${PRETRAIN_TOKENS:-110}" $MODEL_FLAGS "$@"
     ;;
 baseline)
     need_db

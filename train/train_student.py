@@ -43,6 +43,8 @@ import modeling  # noqa: E402
 # Arguments that change neither the trained weights nor the data order; a resume may change them
 # (evaluation times change only which evaluated step is kept as best.pt).
 RESUME_FREE = ("threads", "ckpt_min", "eval_min", "eval_tokens", "export", "f16")
+# Arguments recorded only when given (the args of the runs before them stay as they were)
+ONLY_WHEN_GIVEN = ("init", "init_model", "windows", "token_drop", "device")
 
 
 def student_config(a):
@@ -186,6 +188,7 @@ def make_batches(idx, lens, budget, rng, chunk=2048):
 @torch.no_grad()
 def predict(model, seqs, idx, budget=16384):
     model.eval()
+    dev = next(model.parameters()).device
     lens = np.array([len(seqs[i]) for i in idx])
     order = np.argsort(lens, kind="stable")
     out = np.zeros((len(idx), 2), dtype=np.float32)
@@ -196,7 +199,7 @@ def predict(model, seqs, idx, budget=16384):
             n += 1
         sel = order[pos:pos + n]
         ids, mask = modeling.pad_batch([seqs[idx[j]] for j in sel])
-        out[sel] = model(ids, mask).numpy()
+        out[sel] = model(ids.to(dev), mask.to(dev)).cpu().numpy()
         pos += n
     model.train()
     return out
@@ -312,6 +315,7 @@ def main():
                     help="replace each input WordPiece by [MASK] with this probability (a regulariser)")
     ap.add_argument("--init", help="encoder.pt from pretrain.py (default: random initialisation)")
     ap.add_argument("--init-model", help="exported student folder to continue from (a second stage)")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is (train/device.sh)")
     ap.add_argument("--bench", action="store_true")
     a = ap.parse_args()
 
@@ -331,11 +335,13 @@ def main():
     cfg = student_config(a)
     model = modeling.build(cfg)
     # no init flags unless given: the args of earlier runs
-    args = {k: v for k, v in vars(a).items() if k not in ("init", "init_model", "windows", "token_drop")}
+    args = {k: v for k, v in vars(a).items() if k not in ONLY_WHEN_GIVEN}
     if a.windows:
         args["windows"] = True
     if a.token_drop > 0:
         args["token_drop"] = a.token_drop
+    if a.device != "cpu":  # another device draws other dropout masks: another run
+        args["device"] = a.device
     if a.init and a.init_model:
         raise SystemExit("--init and --init-model: give one")
     if a.init:
@@ -347,9 +353,11 @@ def main():
         args["init_model_sha256"] = init_model(model, cfg, a.init_model)
         print("model from %s (sha256 %s)" % (a.init_model, args["init_model_sha256"]), flush=True)
     n_params = sum(p.numel() for p in model.parameters())
+    dev = torch.device(a.device)
+    model.to(dev)
     opt = make_optimizer(model, a.lr, a.wd)
-    soft = torch.from_numpy(np.stack([1 - d.p_pos, d.p_pos], 1))
-    hard = torch.from_numpy(d.label.astype(np.int64))
+    soft = torch.from_numpy(np.stack([1 - d.p_pos, d.p_pos], 1)).to(dev)
+    hard = torch.from_numpy(d.label.astype(np.int64)).to(dev)
 
     os.makedirs(a.out, exist_ok=True)
     ckpt_path, best_path = os.path.join(a.out, "ckpt.pt"), os.path.join(a.out, "best.pt")
@@ -387,8 +395,8 @@ def main():
             x, mask = modeling.pad_batch([d.seqs[i] for i in b])
             if a.token_drop > 0:  # no draw without it: the runs before --token-drop are unchanged
                 x = drop_tokens(x, a.token_drop)
-            logp = F.log_softmax(model(x, mask), -1)
-            bt = torch.as_tensor(b)
+            logp = F.log_softmax(model(x.to(dev), mask.to(dev)), -1)
+            bt = torch.as_tensor(b).to(dev)
             loss = -(soft[bt] * logp).sum(-1).mean()
             hl = hard[bt]
             lab = hl >= 0
@@ -427,9 +435,9 @@ def main():
     save_ckpt()
     import export
     ck = torch.load(best_path, map_location="cpu")
-    model.load_state_dict(ck["state_dict"])
+    model.cpu().load_state_dict(ck["state_dict"])
     export.export(model, st["config"], a.export, train_info={**ck["eval"], "params": st["params"]},
-                  f16=a.f16)
+                  f16=a.f16, cache=a.cache)
     print("done: best selection score %.4f, exported %s" % (st["best_score"], a.export), flush=True)
 
 

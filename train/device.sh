@@ -14,7 +14,8 @@
 # PRETRAIN_SECONDS (240: the pretraining tokens are sized from a 30-step bench to take about
 # this long; the count goes into pretrain/state.json, so a rerun can give PRETRAIN_TOKENS
 # instead), PRETRAIN_TOKENS (millions; skips the bench), PRETRAIN_BUDGET (32768 padded tokens
-# a batch), PRETRAIN_LR (1e-3), TRAIN_TOKENS (36, the shipped recipe's).
+# a batch), PRETRAIN_LR (1e-3), TRAIN_TOKENS (36, the shipped recipe's). The student gets 8
+# CPU threads there (16 cores): for the export's val_logits.jsonl, computed on the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . train/recipe.sh
@@ -38,7 +39,7 @@ run() {
     fi
     $PY train/pretrain.py "${pt[@]}" --tokens "$tokens" --log-min 1 --ckpt-min 1000 --out "$WORK/pretrain"
     $PY train/train_student.py --cache "$CACHE" --device "$DEVICE" --tokens "${TRAIN_TOKENS:-36}" \
-        $STUDENT_FLAGS --init "$WORK/pretrain/encoder.pt" --out "$WORK/student" --export "$WORK/export"
+        $STUDENT_FLAGS --threads 8 --init "$WORK/pretrain/encoder.pt" --out "$WORK/student" --export "$WORK/export"
     tar czf "$WORK/device.tar.gz" -C "$WORK" export pretrain/state.json student/state.json
     (cd "$WORK" && sha256sum device.tar.gz > "$OUT/device.tar.gz.sha256")
     split -b "$PART" "$WORK/device.tar.gz" "$OUT/device.tar.gz.part-"

@@ -21,6 +21,11 @@ PAD, UNK, CLS, SEP, MASK = 0, 100, 101, 102, 103
 NOT_MASKED = (PAD, UNK, CLS, SEP, MASK)  # what masking (pretrain.py, --token-drop) never replaces
 
 
+def maskable(ids):
+    """Bool tensor, ids' shape: True where a token is not one of NOT_MASKED."""
+    return ~torch.isin(ids, torch.tensor(NOT_MASKED, dtype=ids.dtype))
+
+
 def load_config(folder):
     with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
         return json.load(f)

@@ -41,7 +41,7 @@ import modeling  # noqa: E402
 from train_student import (add_model_args, init_encoder, lr_at, make_batches, make_optimizer,  # noqa: E402
                            same_recipe, student_config)
 
-from modeling import CLS, MASK, NOT_MASKED, PAD, SEP, UNK  # noqa: E402,F401  (tests use pretrain.CLS ...)
+from modeling import CLS, MASK, SEP, UNK  # noqa: E402,F401  (tests use pretrain.CLS ...)
 FIRST_WORDPIECE = 999  # ids below are [PAD], [unused*] and the special tokens
 HELDOUT_N, HELDOUT_SEED = 500, 20261201
 # Arguments that do not change the trained weights' recipe; a resume may change them.
@@ -75,10 +75,7 @@ def mask_tokens(ids, generator=None, p=0.15):
 
     Draws from torch's global RNG unless a generator is given."""
     flat = ids.reshape(-1)
-    can = torch.ones_like(flat, dtype=torch.bool)
-    for t in NOT_MASKED:
-        can &= flat != t
-    pick = can & (torch.rand(flat.shape, generator=generator) < p)
+    pick = modeling.maskable(flat) & (torch.rand(flat.shape, generator=generator) < p)
     positions = pick.nonzero().squeeze(1)
     targets = flat[positions]
     r = torch.rand(positions.shape, generator=generator)

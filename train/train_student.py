@@ -214,10 +214,8 @@ def drop_tokens(ids, p):
     """ids (B, T) padded batch -> a copy with each WordPiece replaced by [MASK] with probability p
     ([PAD], [UNK], [CLS], [SEP], [MASK] stay). Draws from torch's global RNG, seeded per step.
     The targets stay the whole text's: the student must find the sentiment without every word."""
-    keep = torch.rand(ids.shape) >= p
-    for t in modeling.NOT_MASKED:
-        keep |= ids == t
-    return torch.where(keep, ids, torch.full_like(ids, modeling.MASK))
+    drop = (torch.rand(ids.shape) < p) & modeling.maskable(ids)
+    return torch.where(drop, torch.full_like(ids, modeling.MASK), ids)
 
 
 def same_recipe(saved, now, free):

@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import modeling  # noqa: E402
 from train_student import (add_model_args, init_encoder, lr_at, make_batches, make_optimizer,  # noqa: E402
-                           same_recipe, student_config)
+                           recipe_args, same_recipe, student_config)
 
 from modeling import CLS, MASK, SEP, UNK  # noqa: E402,F401  (tests use pretrain.CLS ...)
 FIRST_WORDPIECE = 999  # ids below are [PAD], [unused*] and the special tokens
@@ -136,7 +136,7 @@ def heldout_eval(model, batches):
     return loss / max(n, 1), hits / max(n, 1)
 
 
-def parse_args(argv):
+def build_parser():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
     ap.add_argument("--out", default=os.path.join(HERE, "runs-pretrain"))
@@ -154,12 +154,17 @@ def parse_args(argv):
     ap.add_argument("--init", help="start the encoder from this encoder.pt (embed_init.py's, say)")
     ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is (train/device.sh)")
     ap.add_argument("--bench", action="store_true")
-    return ap.parse_args(argv)
+    return ap
+
+
+def parse_args(argv):
+    return build_parser().parse_args(argv)
 
 
 def run(argv=None):
     """Pretrain (or resume) as the command line says; returns (model, state)."""
-    a = parse_args(argv)
+    ap = build_parser()
+    a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     t0 = time.time()
     texts = Texts(a.cache)
@@ -181,9 +186,7 @@ def run(argv=None):
 
     os.makedirs(a.out, exist_ok=True)
     ckpt_path = os.path.join(a.out, "ckpt.pt")
-    args = {k: v for k, v in vars(a).items() if k not in ONLY_WHEN_GIVEN}
-    if a.device != "cpu":  # another device draws other dropout masks: another run
-        args["device"] = a.device
+    args = recipe_args(a, ap, ONLY_WHEN_GIVEN)  # another device draws other dropout masks: another run
     st = {"config": cfg, "params": n_params, "args": args, "evals": [],
           "epoch": 1, "batch": 0, "steps": 0, "tokens": 0, "train_s": 0.0}
     if os.path.exists(ckpt_path) and not a.bench:

@@ -1,5 +1,6 @@
 """train_student.py's epoch composition (--multi-repeat, --source-floor), its input masking
-(--token-drop) and fit_check.py's sample of training texts, on synthetic rows.
+(--token-drop), the arguments a run records (recipe_args) and fit_check.py's sample of training
+texts, on synthetic rows.
 
   /usr/bin/python3 train/test_student_data.py      (< 1 s, no ../shared needed)
 """
@@ -64,6 +65,7 @@ def main():
     check(np.array_equal(small, np.nonzero(~d.val & (d.label >= 0))[0]), "a larger cap takes every training text")
 
     check_token_drop()
+    check_recipe_args()
     CHECKS.finish()
 
 
@@ -84,6 +86,24 @@ def check_token_drop():
     share = changed[~special].float().mean().item()
     check(abs(share - 0.25) < 0.01, "p 0.25 replaces %.3f of the WordPieces" % share)
     check(torch.equal(train_student.drop_tokens(ids, 0.0), ids), "p 0 changes nothing")
+
+
+
+def check_recipe_args():
+    """recipe_args: a flag in only_when_given is recorded only when it is not the parser's default,
+    so a run without it records the arguments of the runs made before it existed."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--token-drop", type=float, default=0.0)
+    ap.add_argument("--device", default="cpu")
+    given = ("token_drop", "device")
+    check(train_student.recipe_args(ap.parse_args([]), ap, given) == {"lr": 1e-3},
+          "defaults of the only-when-given flags are not recorded")
+    got = train_student.recipe_args(ap.parse_args(["--token-drop", "0.1", "--device", "cuda"]), ap, given)
+    check(got == {"lr": 1e-3, "token_drop": 0.1, "device": "cuda"}, "given values are recorded, got %s" % got)
+    check(train_student.recipe_args(ap.parse_args(["--lr", "1e-3"]), ap, ()) == {"lr": 1e-3, "token_drop": 0.0,
+          "device": "cpu"}, "every other argument is recorded, default or not")
 
 
 if __name__ == "__main__":

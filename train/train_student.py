@@ -218,6 +218,12 @@ def drop_tokens(ids, p):
     return torch.where(drop, torch.full_like(ids, modeling.MASK), ids)
 
 
+def recipe_args(a, parser, only_when_given):
+    """The run's arguments as its state records them: a name in only_when_given only where it
+    differs from the parser's default, so the runs made before that flag existed still match."""
+    return {k: v for k, v in vars(a).items() if k not in only_when_given or v != parser.get_default(k)}
+
+
 def same_recipe(saved, now, free):
     """Whether a checkpoint's arguments and this run's agree on all but the names in free."""
     return ({k: v for k, v in saved.items() if k not in free} ==
@@ -316,6 +322,8 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is (train/device.sh)")
     ap.add_argument("--bench", action="store_true")
     a = ap.parse_args()
+    if not 0 <= a.token_drop < 1:
+        raise SystemExit("--token-drop %g: give a probability in [0, 1)" % a.token_drop)
 
     torch.set_num_threads(a.threads)
     t0 = time.time()
@@ -332,14 +340,7 @@ def main():
     torch.manual_seed(a.seed)
     cfg = student_config(a)
     model = modeling.build(cfg)
-    # no init flags unless given: the args of earlier runs
-    args = {k: v for k, v in vars(a).items() if k not in ONLY_WHEN_GIVEN}
-    if a.windows:
-        args["windows"] = True
-    if a.token_drop > 0:
-        args["token_drop"] = a.token_drop
-    if a.device != "cpu":  # another device draws other dropout masks: another run
-        args["device"] = a.device
+    args = recipe_args(a, ap, ONLY_WHEN_GIVEN)  # another device draws other dropout masks: another run
     if a.init and a.init_model:
         raise SystemExit("--init and --init-model: give one")
     if a.init:

@@ -2,12 +2,15 @@
 """sql/eval_slices.py — per-source accuracy of a model on the default model's validation slices.
 
   sql/eval_slices.py [--model NAME [--dir FOLDER]] [--baseline build/baseline/teacher.json]
+                     [--calibration]
 
 Scores, through sentiment_scan (batched, all cores), the IMDb validation slice and the validation
 slice of every reviews-multi source (train/slices.py: never trained on), with the embedded
 default model or the model registered from FOLDER. A text counts as positive when its
 P(positive) > 0.5. With --baseline it prints the TF-IDF+LR baseline's accuracy on the same slices
-beside it (written by `make eval-baseline`). Databases: $IMDB_DB / $MULTI_DB, /tmp/NAME.db, or
+beside it (written by `make eval-baseline`). With --calibration it also prints how often the
+predicted label is right at each confidence (P of the predicted label, in bins), for IMDb and
+for the other sources' texts pooled, and the expected calibration error. Databases: $IMDB_DB / $MULTI_DB, /tmp/NAME.db, or
 unpacked from ../shared/data.
 """
 import argparse
@@ -22,6 +25,33 @@ sys.path.insert(0, os.path.join(ROOT, "train"))
 import slices  # noqa: E402
 
 SHARED = os.environ.get("SHARED", os.path.join(ROOT, "..", "shared"))
+CONFIDENCE_BINS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def calibration(pairs):
+    """pairs: (P(predicted label), right 0/1) per text -> ([(lo, hi, texts, mean confidence,
+    share right)] for the non-empty bins of CONFIDENCE_BINS, expected calibration error: the
+    text-weighted mean of |mean confidence - share right| over those bins)."""
+    table, ece = [], 0.0
+    for lo, hi in zip(CONFIDENCE_BINS, CONFIDENCE_BINS[1:]):
+        b = [(c, ok) for c, ok in pairs if lo <= c < hi or (hi == CONFIDENCE_BINS[-1] and c == hi)]
+        if b:
+            conf, acc = sum(c for c, _ in b) / len(b), sum(ok for _, ok in b) / len(b)
+            table.append((lo, hi, len(b), conf, acc))
+            ece += len(b) / len(pairs) * abs(conf - acc)
+    return table, ece
+
+
+def print_calibration(con, key, title):
+    """The reliability table of the scores in pred_KEY against KEY.reviews' labels."""
+    pairs = con.execute("SELECT max(p.score, 1 - p.score), (p.score > 0.5) = (r.label = 1) FROM pred_%s p "
+                        "JOIN %s.reviews r ON r.id = p.key" % (key, key)).fetchall()
+    table, ece = calibration(pairs)
+    print("\n%s: %d texts\n\n| P(predicted label) | texts | mean confidence | right |\n|---|---:|---:|---:|"
+          % (title, len(pairs)))
+    for lo, hi, n, conf, acc in table:
+        print("| %.2f-%.2f | %d | %.3f | %.1f%% |" % (lo, hi, n, conf, 100 * acc))
+    print("\nexpected calibration error: %.4f" % ece)
 
 
 def main():
@@ -29,6 +59,7 @@ def main():
     ap.add_argument("--model", default="default")
     ap.add_argument("--dir")
     ap.add_argument("--baseline")
+    ap.add_argument("--calibration", action="store_true")
     a = ap.parse_args()
     con = sqlite3.connect(":memory:")
     con.enable_load_extension(True)
@@ -71,6 +102,9 @@ def main():
         len(others), 100 * sum(others) / len(others),
         " %.2f%% |" % (100 * sum(v for k, v in base.items() if k not in ("imdb", "imdb-unsup")) /
                        max(1, len([k for k in base if k not in ("imdb", "imdb-unsup")]))) if base else ""))
+    if a.calibration:
+        print_calibration(con, "imdb", "IMDb validation slice")
+        print_calibration(con, "multi", "the other sources' validation slices, pooled")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@
 # Environment: PYTHON (default /usr/bin/python3), IMDB_DB (default /tmp/imdb-train.db),
 # MULTI_DB (default /tmp/reviews-multi.db), SHARED (default ../shared relative to the repo root),
 # TRAIN_TOKENS (millions of training tokens, default 36), PRETRAIN_TOKENS (millions of
-# pretraining tokens, default 110: about 6 hours here, train/README.md).
+# pretraining tokens, default 110: 6-10 hours here, train/README.md).
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}

@@ -122,12 +122,11 @@ def heldout_batches(texts, held, budget=16384):
 
 @torch.no_grad()
 def heldout_eval(model, batches):
-    """-> (mean MLM loss, masked-token accuracy) on the fixed held-out masks, dropout off."""
+    """-> (mean MLM loss, masked-token accuracy) on the fixed held-out masks (on the model's
+    device), dropout off."""
     model.eval()
-    dev = next(model.parameters()).device
     loss = hits = n = 0.0
     for mask, ids, positions, targets in batches:
-        mask, ids, positions, targets = mask.to(dev), ids.to(dev), positions.to(dev), targets.to(dev)
         logits = model(ids, mask, positions)
         loss += F.cross_entropy(logits, targets, reduction="sum").item()
         hits += (logits.argmax(1) == targets).sum().item()
@@ -182,6 +181,7 @@ def run(argv=None):
     n_params = sum(p.numel() for p in model.parameters())
     dev = torch.device(a.device)
     model.to(dev)  # the projector stays tied: to() moves the one Parameter
+    held_b = [tuple(t.to(dev) for t in batch) for batch in held_b]  # once, not at every evaluation
     opt = make_optimizer(model, a.lr, a.wd)  # the tied projector weight is the embedding: no decay
 
     os.makedirs(a.out, exist_ok=True)

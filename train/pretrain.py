@@ -223,7 +223,7 @@ def run(argv=None):
     tok_run, loss_sum, loss_n = 0, 0.0, 0
     if not st["evals"] and not a.bench:
         log_eval(None)
-    stopped = False
+    stopped = bool(a.max_steps and st["steps"] >= a.max_steps)  # a rerun of a finished stop: no step more
     while st["tokens"] < total and not stopped:
         batches = make_batches(tr_idx, texts.lens, a.budget, np.random.default_rng(a.seed * 1000 + st["epoch"]))
         while st["batch"] < len(batches) and st["tokens"] < total:

@@ -113,6 +113,10 @@ def main():
         sa, sb = model.state_dict(), resumed.state_dict()
         check(all(torch.equal(sa[k], sb[k]) for k in sa), "resumed parameters differ from an uninterrupted run")
         check(st["tokens"] == st_b["tokens"], "token counts differ")
+        # a rerun with --max-steps already reached changes nothing (make train reruns it)
+        again, st_c = pretrain.run(TINY + ["--cache", cache, "--out", out_b, "--max-steps", "30"])
+        check(st_c["steps"] == 30 and all(torch.equal(sa[k], again.state_dict()[k]) for k in sa),
+              "a rerun past --max-steps took another step (%d steps)" % st_c["steps"])
         try:
             pretrain.run(TINY + ["--cache", cache, "--out", out_b, "--lr", "1e-3"])
             check(False, "resumed with another learning rate")

@@ -5,8 +5,8 @@ Usage:
   /usr/bin/python3 train/pretrain.py --bench            (tokens/s of a few steps)
   /usr/bin/python3 train/train_student.py --init train/runs-pretrain/encoder.pt ...   (then distil)
 
-Model: the student's own DistilBERT (train_student.student_config: dim 128, 2 layers, 4 heads,
-FFN 512) under an MLM head named and shaped as HF DistilBertForMaskedLM's:
+Model: the student's own DistilBERT (train_student.student_config; the recipe passes the shipped
+shape, train/recipe.sh's MODEL_FLAGS) under an MLM head named and shaped as HF DistilBertForMaskedLM's:
 
     ids (B, T) --distilbert--> h (B, T, D) --gather masked--> (M, D)
       --vocab_transform--> GELU --vocab_layer_norm--> vocab_projector (tied to the word
@@ -20,7 +20,7 @@ held-out set of 500 of them, on which the log reports the MLM loss and masked-to
 token), 10% stay. Batches, the learning-rate schedule (by tokens done), per-step seeds and
 resuming are train_student.py's: every --ckpt-min minutes the full state goes to <out>/ckpt.pt
 (temp file + rename) and a rerun with the same arguments continues from it (--threads,
---ckpt-min, --log-min and --max-steps may change). <out>/encoder.pt (the DistilBertModel
+--ckpt-min, --log-min, --max-steps and the folders may change). <out>/encoder.pt (the DistilBertModel
 state_dict: embeddings + transformer) is written with every checkpoint; <out>/state.json holds
 the arguments and the held-out curve.
 """
@@ -44,8 +44,9 @@ from train_student import (add_model_args, init_encoder, lr_at, make_batches, ma
 from modeling import CLS, MASK, SEP, UNK  # noqa: E402,F401  (tests use pretrain.CLS ...)
 FIRST_WORDPIECE = 999  # ids below are [PAD], [unused*] and the special tokens
 HELDOUT_N, HELDOUT_SEED = 500, 20261201
-# Arguments that do not change the trained weights' recipe; a resume may change them.
-RESUME_FREE = ("threads", "ckpt_min", "log_min", "max_steps")
+# Arguments that do not change the trained weights' recipe; a resume may change them (the
+# folders too: a run copied elsewhere, or a clone in another directory, continues).
+RESUME_FREE = ("threads", "ckpt_min", "log_min", "max_steps", "cache", "out")
 ONLY_WHEN_GIVEN = ("device",)  # recorded when not the default: the args of earlier runs stay
 
 

@@ -117,6 +117,10 @@ def main():
         again, st_c = pretrain.run(TINY + ["--cache", cache, "--out", out_b, "--max-steps", "30"])
         check(st_c["steps"] == 30 and all(torch.equal(sa[k], again.state_dict()[k]) for k in sa),
               "a rerun past --max-steps took another step (%d steps)" % st_c["steps"])
+        out_moved = os.path.join(td, "b-moved")  # a run copied to another folder continues there
+        shutil.copytree(out_b, out_moved)
+        _, st_m = pretrain.run(TINY + ["--cache", cache, "--out", out_moved, "--max-steps", "31"])
+        check(st_m["steps"] == 31, "a copied run did not resume (%d steps)" % st_m["steps"])
         try:
             pretrain.run(TINY + ["--cache", cache, "--out", out_b, "--lr", "1e-3"])
             check(False, "resumed with another learning rate")

@@ -435,7 +435,7 @@ def main():
     import export
     ck = torch.load(best_path, map_location="cpu")
     model.cpu().load_state_dict(ck["state_dict"])
-    export.export(model, st["config"], a.export, train_info={**ck["eval"], "params": st["params"]},
+    export.export(model, st["config"], a.export, train_info={**ck["eval"], "params": st["params"], "args": st["args"]},
                   f16=a.f16, cache=a.cache)
     print("done: best selection score %.4f, exported %s" % (st["best_score"], a.export), flush=True)
 
